@@ -1,0 +1,346 @@
+"""Load a course folder into the typed model, collecting every problem as a diagnostic."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from . import diagnostics as d
+from . import frontmatter, quizparse, yamlloc
+from .diagnostics import Diagnostic, SourceLoc
+from .markdown import Ref, render
+from .model import (
+    Asset, Course, CourseSpec, GlossaryEntry, Html, Lesson, LessonMeta, Link, Module, ModuleSpec, Quiz,
+    QuizMeta, Task, TaskMeta,
+)
+from .sources import SourceFile, Sources
+
+NUMBER_PREFIX = re.compile(r"^(\d+)[-_]")
+
+
+class NotACourse(Exception):
+    """The folder is no course at all: a usage problem, not a content problem."""
+
+
+@dataclass
+class LoadResult:
+    course: Course
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def strip_prefix(name: str) -> str:
+    return NUMBER_PREFIX.sub("", name)
+
+
+def _model_at(cls, path: tuple):
+    """The pydantic model class that owns the last key of a validation-error path."""
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
+            return cls
+        ann = cls.model_fields[part].annotation
+        cls = _unwrap(ann)
+    return cls
+
+
+def _unwrap(ann):
+    for _ in range(4):
+        args = typing.get_args(ann)
+        if not args:
+            break
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if models:
+            return models[0]
+        inner = [a for a in args if a is not type(None)]
+        ann = inner[0] if inner else ann
+    return ann
+
+
+def validate(cls, data, fallback: SourceLoc, out: list[Diagnostic]):
+    """Validate YAML data into a model; every error becomes a located diagnostic."""
+    if not isinstance(data, dict):
+        out.append(d.diag(d.YAML_NOT_MAPPING, fallback, f"expected 'key: value' lines for {cls.__name__.lower()}",
+                          "see docs/authoring.md for the fields"))
+        return None
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        reported: set[tuple] = set()
+        for err in exc.errors():
+            path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal")))))
+            if path in reported:
+                continue
+            reported.add(path)
+            kind = err["type"]
+            if kind == "extra_forbidden":
+                key = str(path[-1])
+                owner = _model_at(cls, path[:-1])
+                fields = [f for f in getattr(owner, "model_fields", {}) if f not in ("loc", "field_locs", "key_locs")]
+                close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(fields)
+                out.append(d.diag(d.SCHEMA_UNKNOWN_KEY, yamlloc.key_loc(data, path, fallback), f"unknown key '{key}'", hint))
+            elif kind == "missing":
+                where = ".".join(str(p) for p in path)
+                out.append(d.diag(d.SCHEMA_MISSING, yamlloc.loc_at(data, path[:-1], fallback),
+                                  f"required field '{where}' is missing", f"add '{path[-1]}: …' here"))
+            else:
+                where = ".".join(str(p) for p in path) or cls.__name__
+                msg = err["msg"].replace("Value error, ", "")
+                out.append(d.diag(d.SCHEMA_TYPE, yamlloc.loc_at(data, path, fallback), f"{where}: {msg}", _type_hint(err)))
+        return None
+
+
+def _type_hint(err: dict) -> str:
+    kind = err["type"]
+    if kind.startswith("date"):
+        return "write dates as YYYY-MM-DD, e.g. 2027-02-15"
+    if kind.startswith(("int", "float")):
+        return "write a number (with a decimal point, not a comma)"
+    if kind.startswith("bool"):
+        return "write true or false"
+    if kind in ("list_type",):
+        return "write a list: one '- item' per line, or [a, b]"
+    if kind.startswith("string"):
+        return "write text; put it in quotes if it looks like a number or date"
+    return "see docs/authoring.md"
+
+
+class Loader:
+    def __init__(self, root: Path):
+        self.sources = Sources(root)
+        self.root = self.sources.root
+        self.diagnostics = self.sources.diagnostics
+        self.texts: list[tuple[SourceLoc, str]] = []
+
+    def report(self, diagnostics) -> None:
+        self.diagnostics.extend(diagnostics)
+
+    # -- helpers
+
+    def read_yaml(self, path: Path):
+        source = self.sources.read(path)
+        if source is None:
+            return None, None
+        result = yamlloc.load(source.text, source.rel)
+        self.report(result.diagnostics)
+        return (result.value if result.ok else None), source
+
+    def md(self, text: str, loc: SourceLoc, lines: list[str] | None = None, inline: bool = False):
+        r = render(text, loc, lines, inline=inline)
+        self.report(r.diagnostics)
+        if text.strip():
+            self.texts.append((loc, text))
+        return r
+
+    def resolve(self, ref: Ref, base: Path) -> Asset:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", ref.target, re.I) or ref.target.startswith("//"):
+            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt)
+        target = ref.target.split("#")[0].split("?")[0]
+        from urllib.parse import unquote
+
+        path = (base / unquote(target)) if target else base
+        inside = self.sources.inside(path)
+        if inside is None:
+            self.diagnostics.append(d.diag(d.MEDIA_OUTSIDE, ref.loc, f"'{ref.target}' points outside the course folder",
+                                           "keep media inside the course, e.g. in the module's media/ folder"))
+            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt)
+        return Asset(src=ref.target, path=inside, rel=self.sources.rel(inside), loc=ref.loc, alt=ref.alt)
+
+    def links(self, refs: list[Ref]) -> list[Link]:
+        return [Link(href=r.target, loc=r.loc) for r in refs]
+
+    # -- course
+
+    def load(self) -> LoadResult:
+        if not self.root.is_dir():
+            raise NotACourse(f"{self.root} is not a folder")
+        course_file = self.root / "course.yaml"
+        if not course_file.exists() and not course_file.is_symlink():
+            raise NotACourse(f"no course.yaml in {self.root}; run the command in a course folder or pass --course DIR")
+        data, source = self.read_yaml(course_file)
+        spec = None
+        if source is not None and data is not None:
+            spec = validate(CourseSpec, data, source.loc(), self.diagnostics)
+        elif source is not None and data is None and not self.diagnostics:
+            self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "course.yaml is empty", "see docs/authoring.md"))
+        course = Course(spec=spec, root=self.root)
+        if spec is not None and spec.summary:
+            course.summary = self._html(spec.summary, spec.field_loc("summary"))
+        course.modules = self.load_modules()
+        course.quizzes, course.tasks = self.load_assessments(course)
+        course.glossary = self.load_glossary(spec.glossary if spec else "glossary.yaml")
+        course.texts = self.texts
+        return LoadResult(course, self.diagnostics)
+
+    def _html(self, text: str, loc: SourceLoc) -> Html:
+        r = self.md(text, loc)
+        return Html(markdown=text, html=r.html)
+
+    # -- modules
+
+    def load_modules(self) -> list[Module]:
+        folder = self.root / "modules"
+        modules = []
+        if not folder.is_dir():
+            return modules
+        for index, entry in enumerate(sorted(folder.iterdir(), key=lambda p: p.name), 1):
+            if entry.name.startswith(".") or not self.sources.check_link(entry):
+                continue
+            if not entry.is_dir():
+                continue
+            module = self.load_module(entry, index)
+            if module is not None:
+                modules.append(module)
+        modules.sort(key=lambda m: (m.order, m.slug))
+        return modules
+
+    def load_module(self, folder: Path, index: int) -> Module | None:
+        yaml_path = folder / "module.yaml"
+        rel = self.sources.rel(folder)
+        if not yaml_path.exists():
+            self.diagnostics.append(d.diag(d.IO_MISSING, SourceLoc(rel + "/module.yaml"), f"module folder '{rel}' has no module.yaml",
+                                           "run 'course new module <slug>' or add module.yaml"))
+            return None
+        data, source = self.read_yaml(yaml_path)
+        if source is None:
+            return None
+        spec = validate(ModuleSpec, data, source.loc(), self.diagnostics) if data is not None else None
+        if spec is None:
+            return None
+        prefix = NUMBER_PREFIX.match(folder.name)
+        order = spec.order if spec.order is not None else (int(prefix.group(1)) if prefix else index)
+        module_id = spec.id or strip_prefix(folder.name)
+        lessons = [lesson for p in self.lesson_files(folder) if (lesson := self.load_lesson(p)) is not None]
+        module = Module(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons, path=folder,
+                        loc=source.loc())
+        if spec.summary:
+            module.summary = self._html(spec.summary, spec.field_loc("summary"))
+        for obj in spec.objectives:
+            self.texts.append((obj.field_loc("text"), obj.text))
+        return module
+
+    def lesson_files(self, folder: Path) -> list[Path]:
+        files = []
+        for p in sorted(folder.iterdir(), key=lambda p: p.name):
+            if p.suffix == ".md" and not p.name.startswith(".") and self.sources.check_link(p):
+                files.append(p)
+        return files
+
+    def load_lesson(self, path: Path) -> Lesson | None:
+        source = self.sources.read(path)
+        if source is None:
+            return None
+        fm = frontmatter.split(source)
+        self.report(fm.diagnostics)
+        if fm.data is None:
+            return None
+        meta = validate(LessonMeta, fm.data, source.loc(), self.diagnostics)
+        if meta is None:
+            return None
+        r = self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        return Lesson(
+            id=strip_prefix(path.stem), title=meta.title, minutes=meta.minutes,
+            body=Html(markdown=fm.body, html=r.html), headings=r.headings, words=r.words,
+            assets=[self.resolve(i, path.parent) for i in r.images], links=self.links(r.links),
+            path=path, loc=source.loc(),
+        )
+
+    # -- assessments
+
+    def assessment_id(self, path: Path) -> str:
+        rel = path.relative_to(self.root / "assessments").with_suffix("")
+        return "-".join(strip_prefix(part) for part in rel.parts)
+
+    def default_module(self, path: Path, modules_by_slug: dict[str, str]) -> str | None:
+        parent = path.parent.name
+        return modules_by_slug.get(parent)
+
+    def load_assessments(self, course: Course) -> tuple[list[Quiz], list[Task]]:
+        quizzes: list[Quiz] = []
+        tasks: list[Task] = []
+        by_slug = {m.slug: m.id for m in course.modules}
+        for path in self.sources.walk(self.root / "assessments", ".md"):
+            source = self.sources.read(path)
+            if source is None:
+                continue
+            fm = frontmatter.split(source)
+            self.report(fm.diagnostics)
+            if fm.data is None:
+                continue
+            kind = fm.data.get("kind")
+            if kind == "quiz":
+                quiz = self.load_quiz(path, source, fm, by_slug)
+                if quiz is not None:
+                    quizzes.append(quiz)
+            elif kind in ("project", "reflection"):
+                task = self.load_task(path, source, fm, by_slug)
+                if task is not None:
+                    tasks.append(task)
+            else:
+                loc = fm.data.get(yamlloc.LOCS, {}).get("kind", source.loc(2, 1))
+                if kind is None:
+                    self.diagnostics.append(d.diag(d.SCHEMA_MISSING, source.loc(1, 1), "front matter has no 'kind'",
+                                                   "add 'kind: quiz', 'kind: project' or 'kind: reflection'"))
+                else:
+                    close = difflib.get_close_matches(str(kind), ["quiz", "project", "reflection"], n=1)
+                    self.diagnostics.append(d.diag(d.SCHEMA_TYPE, loc, f"unknown kind '{kind}'",
+                                                   f"did you mean '{close[0]}'?" if close else "kind is quiz, project or reflection"))
+        return quizzes, tasks
+
+    def load_quiz(self, path: Path, source: SourceFile, fm, by_slug) -> Quiz | None:
+        meta = validate(QuizMeta, fm.data, source.loc(), self.diagnostics)
+        if meta is None:
+            return None
+        quiz_id = meta.id or self.assessment_id(path)
+        parsed = quizparse.parse(fm.body, fm.body_line, source.rel, source.text.split("\n"), quiz_id,
+                                 lambda ref: self.resolve(ref, path.parent))
+        self.report(parsed.diagnostics)
+        self.texts.extend(parsed.texts)
+        return Quiz(id=quiz_id, meta=meta, module=meta.module or self.default_module(path, by_slug),
+                    intro=parsed.intro, questions=parsed.questions, path=path, loc=source.loc(),
+                    links=self.links(parsed.links))
+
+    def load_task(self, path: Path, source: SourceFile, fm, by_slug) -> Task | None:
+        meta = validate(TaskMeta, fm.data, source.loc(), self.diagnostics)
+        if meta is None:
+            return None
+        r = self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        for text_field in ("deliverables", "questions"):
+            loc = meta.field_loc(text_field)
+            self.texts.extend((loc, t) for t in getattr(meta, text_field))
+        return Task(id=meta.id or self.assessment_id(path), meta=meta,
+                    module=meta.module or self.default_module(path, by_slug),
+                    body=Html(markdown=fm.body, html=r.html), assets=[self.resolve(i, path.parent) for i in r.images],
+                    links=self.links(r.links), path=path, loc=source.loc())
+
+    # -- glossary
+
+    def load_glossary(self, name: str) -> list[GlossaryEntry]:
+        path = self.root / name
+        if not path.exists():
+            return []
+        data, source = self.read_yaml(path)
+        if source is None or data is None:
+            return []
+        if not isinstance(data, list):
+            self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "glossary must be a list of terms",
+                                           "write '- term: …' entries, see docs/authoring.md"))
+            return []
+        entries = []
+        for item in data:
+            loc = item.get(yamlloc.LOC, source.loc()) if isinstance(item, dict) else source.loc()
+            entry = validate(GlossaryEntry, item, loc, self.diagnostics)
+            if entry is not None:
+                entries.append(entry)
+                self.texts.append((entry.field_loc("definition"), entry.definition))
+        return entries
+
+
+def load(root: Path) -> LoadResult:
+    return Loader(root).load()

@@ -1,0 +1,446 @@
+"""The typed course model: one tree that every check and every target reads.
+
+Every node keeps where it was written (``loc``), and mapping-based nodes also where each of their
+fields was written (``field_loc``), so that any later stage can point the author at the source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
+
+from .diagnostics import SourceLoc
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+TIME_RANGE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
+UNKNOWN = SourceLoc("<unknown>")
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    loc: SkipValidation[SourceLoc] = Field(default=UNKNOWN, alias="__loc__", exclude=True, repr=False)
+    field_locs: SkipValidation[dict] = Field(default_factory=dict, alias="__locs__", exclude=True, repr=False)
+    key_locs: SkipValidation[dict] = Field(default_factory=dict, alias="__keylocs__", exclude=True, repr=False)
+
+    def field_loc(self, name: str) -> SourceLoc:
+        return self.field_locs.get(name, self.loc)
+
+
+class Html(BaseModel):
+    """Markdown source and its sanitised HTML rendering."""
+
+    model_config = ConfigDict(frozen=True)
+    markdown: str = ""
+    html: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.markdown.strip())
+
+
+# --- course.yaml --------------------------------------------------------------
+
+
+class Organiser(Node):
+    name: str
+    role: str = ""
+    url: str = ""
+
+
+class Cohort(Node):
+    run: int = Field(ge=1)
+    start: dt.date
+    weeks: int = Field(default=12, ge=1, le=104)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.weeks * 7 - 1)
+
+    def week_of(self, day: dt.date) -> int:
+        """1-based course week of a date (may be outside 1..weeks)."""
+        return (day - self.start).days // 7 + 1
+
+    def week_start(self, week: int) -> dt.date:
+        return self.start + dt.timedelta(days=(week - 1) * 7)
+
+
+class Certificate(Node):
+    title: str
+    description: str = ""
+    quizzes_passed: Union[Literal["all", "none"], list[str]] = "all"
+    tasks_submitted: list[str] = Field(default_factory=list)
+    min_attendance_percent: int = Field(default=0, ge=0, le=100)
+
+
+def _check_time_range(value: str | None) -> str | None:
+    if value is not None and not TIME_RANGE.match(value.strip()):
+        raise ValueError("time must be a range like 16:30-18:00")
+    return value.strip() if value else value
+
+
+class TimeRange:
+    @staticmethod
+    def minutes(value: str) -> tuple[int, int]:
+        m = TIME_RANGE.match(value)
+        assert m, value
+        start = int(m.group(1)) * 60 + int(m.group(2))
+        end = int(m.group(3)) * 60 + int(m.group(4))
+        return start, end
+
+
+class Session(Node):
+    """An in-person session (kickoff, closing)."""
+
+    id: str
+    kind: Literal["kickoff", "closing", "other"] = "other"
+    title: str
+    start: dt.date
+    days: int = Field(default=1, ge=1, le=14)
+    place: str = ""
+    time: str | None = None
+    description: str = ""
+
+    check_time = field_validator("time")(_check_time_range)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days - 1)
+
+
+class Webinar(Node):
+    date: dt.date
+    time: str
+    topic: str
+    modules: list[str] = Field(default_factory=list)
+    join_url: str = ""
+    description: str = ""
+
+    check_time = field_validator("time")(_check_time_range)
+
+    @property
+    def minutes(self) -> int:
+        start, end = TimeRange.minutes(self.time)
+        return max(0, end - start)
+
+
+class SelfStudy(Node):
+    week: int
+    modules: list[str]
+
+
+class Milestone(Node):
+    date: dt.date
+    title: str
+    task: str | None = None
+
+
+class AlumniMeeting(Node):
+    date: dt.date
+    time: str | None = None
+    topic: str
+
+    check_time = field_validator("time")(_check_time_range)
+
+
+class Schedule(Node):
+    sessions: list[Session] = Field(default_factory=list)
+    webinars: list[Webinar] = Field(default_factory=list)
+    self_study: list[SelfStudy] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    alumni: list[AlumniMeeting] = Field(default_factory=list)
+
+
+class CourseSpec(Node):
+    """What course.yaml holds."""
+
+    id: str
+    title: str
+    short_name: str = ""
+    language: str = "de"
+    summary: str = ""
+    cohort: Cohort
+    study_minutes_per_week: int | None = Field(default=None, ge=1)
+    organisers: list[Organiser] = Field(default_factory=list)
+    certificate: Certificate | None = None
+    schedule: Schedule = Field(default_factory=Schedule)
+    glossary: str = "glossary.yaml"
+
+
+# --- modules and lessons ----------------------------------------------------------
+
+
+class Objective(Node):
+    id: str
+    text: str
+
+
+class ModuleSpec(Node):
+    """What module.yaml holds."""
+
+    id: str | None = None
+    title: str
+    order: int | None = None
+    summary: str = ""
+    objectives: list[Objective] = Field(default_factory=list)
+    minutes: int | None = Field(default=None, ge=1)
+    pass_mark: float = Field(default=70, ge=0)
+
+
+class LessonMeta(Node):
+    """A lesson's front matter."""
+
+    title: str
+    minutes: int = Field(default=15, ge=1)
+
+
+class Asset(BaseModel):
+    """A file a text refers to (image, media), resolved against the course folder."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    src: str  # as written
+    path: Path | None  # absolute; None for an external URL
+    rel: str  # relative to the course root; "" for an external URL
+    loc: SkipValidation[SourceLoc]
+    alt: str = ""
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    href: str
+    loc: SkipValidation[SourceLoc]
+
+
+class Lesson(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    title: str
+    minutes: int
+    body: Html
+    headings: list[tuple[str, str]] = Field(default_factory=list)  # (anchor, text)
+    words: int = 0
+    assets: list[Asset] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    path: Path
+    loc: SkipValidation[SourceLoc]
+
+
+class Module(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    slug: str  # folder name
+    order: int
+    spec: ModuleSpec
+    lessons: list[Lesson]
+    path: Path
+    loc: SkipValidation[SourceLoc]
+    summary: Html = Html()
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return self.spec.objectives
+
+    @property
+    def pass_mark(self) -> float:
+        return self.spec.pass_mark
+
+    @property
+    def words(self) -> int:
+        return sum(lesson.words for lesson in self.lessons)
+
+
+# --- questions -------------------------------------------------------------------
+
+
+class Answer(BaseModel):
+    """One option of a choice, short-answer or numerical question, a matching pair or an ordering item."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    text: Html = Html()
+    weight: float = 0.0  # percent of the question's points; may be negative for wrong choices
+    correct: bool = False
+    feedback: Html = Html()
+    # numerical
+    value: float | None = None
+    tolerance: float = 0.0
+    # matching: the left side is `text`, the right side `match`; no text = a distractor
+    match: Html | None = None
+    weight_given: bool = False
+    loc: SkipValidation[SourceLoc]
+
+
+QuestionType = Literal["single", "multiple", "truefalse", "short", "numerical", "matching", "ordering", "essay"]
+QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    type: QuestionType
+    name: str
+    text: Html
+    points: float = 1.0
+    objectives: list[str] = Field(default_factory=list)
+    answers: list[Answer] = Field(default_factory=list)
+    hints: list[Html] = Field(default_factory=list)
+    feedback: Html = Html()
+    correct_feedback: Html = Html()
+    partial_feedback: Html = Html()
+    incorrect_feedback: Html = Html()
+    shuffle: bool = True
+    case_sensitive: bool = False
+    min_words: int | None = None
+    max_words: int | None = None
+    assets: list[Asset] = Field(default_factory=list)
+    loc: SkipValidation[SourceLoc]
+    attr_locs: SkipValidation[dict] = Field(default_factory=dict)
+
+    @property
+    def auto_graded(self) -> bool:
+        return self.type != "essay"
+
+    @property
+    def truth(self) -> bool | None:
+        """For true/false: whether the statement is true."""
+        for answer in self.answers:
+            if answer.correct:
+                return answer.text.markdown.strip().lower() in TRUE_WORDS
+        return None
+
+
+TRUE_WORDS = {"wahr", "richtig", "true", "stimmt"}
+FALSE_WORDS = {"falsch", "false", "stimmt nicht"}
+
+
+# --- assessments -------------------------------------------------------------------
+
+
+class QuizMeta(Node):
+    kind: Literal["quiz"]
+    id: str | None = None
+    module: str | None = None
+    title: str
+    attempts: int = Field(default=0, ge=0)
+    shuffle: bool = True
+    pass_mark: float | None = Field(default=None, ge=0)
+    minutes: int | None = Field(default=None, ge=1)
+
+
+class Criterion(Node):
+    text: str
+    points: float = Field(ge=0)
+
+
+class TaskMeta(Node):
+    kind: Literal["project", "reflection"]
+    id: str | None = None
+    module: str | None = None
+    title: str
+    group_size: int | None = Field(default=None, ge=1, le=20)
+    due: dt.date | None = None
+    presentation: str | None = None
+    minutes: int | None = Field(default=None, ge=1)
+    deliverables: list[str] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+
+
+class Quiz(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    meta: QuizMeta
+    module: str | None
+    intro: Html = Html()
+    questions: list[Question] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    path: Path
+    loc: SkipValidation[SourceLoc]
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def auto_points(self) -> float:
+        return sum(q.points for q in self.questions if q.auto_graded)
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    meta: TaskMeta
+    module: str | None
+    body: Html = Html()
+    assets: list[Asset] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    path: Path
+    loc: SkipValidation[SourceLoc]
+
+    @property
+    def kind(self) -> str:
+        return self.meta.kind
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+
+class GlossaryEntry(Node):
+    term: str
+    definition: str
+    avoid: list[str] = Field(default_factory=list)
+
+
+class Course(BaseModel):
+    """The whole course: what the targets compile."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    spec: CourseSpec | None  # None when course.yaml is unusable: course-level checks then stand aside
+    root: Path
+    modules: list[Module] = Field(default_factory=list)
+    quizzes: list[Quiz] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    glossary: list[GlossaryEntry] = Field(default_factory=list)
+    summary: Html = Html()
+    # Every prose text with where it starts, for checks that scan wording (terms, placeholders).
+    texts: list[tuple[SourceLoc, str]] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id if self.spec else "course"
+
+    @property
+    def title(self) -> str:
+        return self.spec.title if self.spec else ""
+
+    def module(self, module_id: str) -> Module | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def quiz_for(self, module_id: str) -> Quiz | None:
+        return next((q for q in self.quizzes if q.module == module_id), None)
+
+    def tasks_for(self, module_id: str) -> list[Task]:
+        return [t for t in self.tasks if t.module == module_id]
+
+    def module_minutes(self, module: Module) -> int:
+        if module.spec.minutes:
+            return module.spec.minutes
+        total = sum(lesson.minutes for lesson in module.lessons)
+        total += sum(t.meta.minutes or 0 for t in self.tasks_for(module.id))
+        quiz = self.quiz_for(module.id)
+        if quiz is not None:
+            total += quiz.meta.minutes or 0
+        return total
+
+
