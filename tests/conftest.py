@@ -1,0 +1,56 @@
+"""Shared test helpers: the bundled course, a small valid course to break, and the CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course_builder.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+MINI = REPO / "tests" / "fixtures" / "mini"
+SHARED = REPO.parent / "shared"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_course(*args: str, cwd: Path | None = None) -> Run:
+    """Run the `course` CLI in-process (fast enough for property tests)."""
+    runner = CliRunner()
+    old = os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        result = runner.invoke(cli, list(args))
+    finally:
+        os.chdir(old)
+    exc = result.exception if not isinstance(result.exception, SystemExit) else None
+    return Run(result.exit_code, result.stdout, result.stderr, exc)
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A fresh copy of the small valid course, to change in a test."""
+    target = tmp_path / "mini"
+    shutil.copytree(MINI, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
