@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import typing
@@ -63,7 +64,11 @@ def _unwrap(ann):
 
 
 def validate(cls, data, fallback: SourceLoc, out: list[Diagnostic]):
-    """Validate YAML data into a model; every error becomes a located diagnostic."""
+    """Validate YAML data into a model; every error becomes a located diagnostic.
+
+    After reporting, the offending entries are dropped and validation is tried again, so that one
+    bad value does not take a whole module (and every reference to it) out of the later checks.
+    """
     if not isinstance(data, dict):
         out.append(d.diag(d.YAML_NOT_MAPPING, fallback, f"expected 'key: value' lines for {cls.__name__.lower()}",
                           "see docs/authoring.md for the fields"))
@@ -71,29 +76,72 @@ def validate(cls, data, fallback: SourceLoc, out: list[Diagnostic]):
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        reported: set[tuple] = set()
-        for err in exc.errors():
-            path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal")))))
-            if path in reported:
-                continue
-            reported.add(path)
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                key = str(path[-1])
-                owner = _model_at(cls, path[:-1])
-                fields = [f for f in getattr(owner, "model_fields", {}) if f not in ("loc", "field_locs", "key_locs")]
-                close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(fields)
-                out.append(d.diag(d.SCHEMA_UNKNOWN_KEY, yamlloc.key_loc(data, path, fallback), f"unknown key '{key}'", hint))
-            elif kind == "missing":
-                where = ".".join(str(p) for p in path)
-                out.append(d.diag(d.SCHEMA_MISSING, yamlloc.loc_at(data, path[:-1], fallback),
-                                  f"required field '{where}' is missing", f"add '{path[-1]}: …' here"))
-            else:
-                where = ".".join(str(p) for p in path) or cls.__name__
-                msg = err["msg"].replace("Value error, ", "")
-                out.append(d.diag(d.SCHEMA_TYPE, yamlloc.loc_at(data, path, fallback), f"{where}: {msg}", _type_hint(err)))
-        return None
+        errors = exc.errors()
+    reported: set[tuple] = set()
+    paths = []
+    for err in errors:
+        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal")))))
+        if path in reported:
+            continue
+        reported.add(path)
+        paths.append((path, err["type"]))
+        out.append(_schema_diagnostic(cls, data, path, err, fallback))
+    return _salvage(cls, data, paths)
+
+
+def _schema_diagnostic(cls, data, path: tuple, err: dict, fallback: SourceLoc) -> Diagnostic:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        owner = _model_at(cls, path[:-1])
+        fields = [f for f in getattr(owner, "model_fields", {}) if f not in ("loc", "field_locs", "key_locs")]
+        close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(fields)
+        return d.diag(d.SCHEMA_UNKNOWN_KEY, yamlloc.key_loc(data, path, fallback), f"unknown key '{key}'", hint)
+    if kind == "missing":
+        where = ".".join(str(p) for p in path)
+        return d.diag(d.SCHEMA_MISSING, yamlloc.loc_at(data, path[:-1], fallback),
+                      f"required field '{where}' is missing", f"add '{path[-1]}: …' here")
+    where = ".".join(str(p) for p in path) or cls.__name__
+    msg = err["msg"].replace("Value error, ", "")
+    return d.diag(d.SCHEMA_TYPE, yamlloc.loc_at(data, path, fallback), f"{where}: {msg}", _type_hint(err))
+
+
+def _salvage(cls, data: dict, paths: list[tuple[tuple, str]], rounds: int = 5):
+    """Drop what failed (a missing field takes its whole entry with it) and validate again, quietly."""
+    data = copy.deepcopy(data)
+    for _ in range(rounds):
+        changed = False
+        for path, kind in paths:
+            target = path[:-1] if kind == "missing" else path
+            if kind == "missing" and not target:
+                return None  # the document itself lacks a required field
+            changed |= _drop(data, target)
+        if not changed:
+            return None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            paths = [(tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal"))))),
+                      e["type"]) for e in exc.errors()]
+    return None
+
+
+def _drop(data, path: tuple) -> bool:
+    parent = data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    last = path[-1] if path else None
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+        return True
+    if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+        del parent[last]
+        return True
+    return False
 
 
 def _type_hint(err: dict) -> str:

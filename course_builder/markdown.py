@@ -49,6 +49,7 @@ _UNSAFE_PATTERNS = [
     (re.compile(r"<\s*(iframe|object|embed|style|form|base|meta)\b", re.I), "an element that is not allowed"),
     (re.compile(r"""\bon[a-z]+\s*=""", re.I), "an event-handler attribute"),
     (re.compile(r"""(?:href|src|action|formaction|xlink:href)\s*=\s*["']?\s*(?:javascript|vbscript|data):""", re.I), "a javascript:/data: URL"),
+    (re.compile(r"(?:javascript|vbscript):", re.I), "a javascript: URL"),
 ]
 _UNSAFE_URL = re.compile(r"^\s*(javascript|vbscript|data):", re.I)
 _WORD = re.compile(r"\w+(?:[-'’:]\w+)*")
@@ -91,14 +92,17 @@ def sanitize(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        # Markdown tables align columns with style="text-align:…"; nothing else may style.
+        filter_style_properties={"text-align"},
     )
 
 
-def _col(file_lines: list[str], line: int, needle: str) -> int:
+def _col(file_lines: list[str], line: int, needle: str, skip: int = 0) -> int:
+    """Column of needle in a file line (plus skip characters), or 1."""
     if 1 <= line <= len(file_lines):
         idx = file_lines[line - 1].find(needle)
         if idx >= 0:
-            return idx + 1
+            return idx + 1 + skip
     return 1
 
 
@@ -141,13 +145,13 @@ def render(text: str, loc: SourceLoc, file_lines: list[str] | None = None, inlin
                 elif child.type == "image":
                     src = child.attrGet("src") or ""
                     alt = "".join(c.content for c in (child.children or []))
-                    ref = Ref(src, SourceLoc(loc.file, line, _col(file_lines, line, "](")), alt)
+                    ref = Ref(src, SourceLoc(loc.file, line, _col(file_lines, line, "](" + src[:8], 2)), alt)
                     images.append(ref)
                     words.append(alt)
                     _check_url(src, ref.loc, diagnostics)
                 elif child.type == "link_open":
                     href = child.attrGet("href") or ""
-                    ref = Ref(href, SourceLoc(loc.file, line, _col(file_lines, line, "](" + href[:8])))
+                    ref = Ref(href, SourceLoc(loc.file, line, _col(file_lines, line, "](" + href[:8], 2)))
                     links.append(ref)
                     _check_url(href, ref.loc, diagnostics)
         elif tok.type in ("code_block", "fence"):

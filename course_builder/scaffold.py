@@ -57,6 +57,15 @@ def new_module(course_dir: Path, slug: str, title: str | None = None) -> list[Pa
     return created
 
 
+def _line_after(node: yaml.Node) -> int:
+    """0-based index of the line after a block node's last content (its own end mark is the next token)."""
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value and node.flow_style is not True:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    end = node.end_mark
+    return end.line if end.column == 0 else end.line + 1
+
+
 def place_in_schedule(course_yaml: Path, slug: str) -> None:
     """Add a self-study entry for the module in the last course week, keeping the file's layout.
 
@@ -85,12 +94,12 @@ def place_in_schedule(course_yaml: Path, slug: str) -> None:
             seq = entries["self_study"][1]
             indent = " " * seq.value[0].start_mark.column
             dash = " " * max(0, seq.value[0].start_mark.column - 2)
-            at = seq.end_mark.line if seq.end_mark.column == 0 else seq.end_mark.line + 1
+            at = _line_after(seq)
             block = [f"{dash}- week: {weeks}", f"{indent}modules: [{slug}]"]
         else:
             key = schedule.value[0][0]
             indent = " " * key.start_mark.column
-            at = schedule.end_mark.line if schedule.end_mark.column == 0 else schedule.end_mark.line + 1
+            at = _line_after(schedule)
             block = [f"{indent}self_study:", f"{indent}  - week: {weeks}", f"{indent}    modules: [{slug}]"]
     else:
         at = len(lines)

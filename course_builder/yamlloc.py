@@ -164,9 +164,24 @@ def load(text: str, file: str, line_offset: int = 0) -> YamlResult:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = exc.context or ""
+        if exc.context_mark is not None and context.startswith("while scanning a quoted scalar"):
+            # The parser notices a missing closing quote far below; the opening quote is the place to fix.
+            mark = exc.context_mark
+            problem = "this quote is not closed"
+        elif exc.context_mark is not None and context.startswith("while parsing a flow"):
+            mark = exc.context_mark
+            bracket = "[" if "sequence" in context else "{"
+            problem = f"this '{bracket}' is not closed"
         line = (mark.line + 1 if mark else 1) + line_offset
         col = mark.column + 1 if mark else 1
-        problem = exc.problem or exc.context or "invalid YAML"
+        open_quote = _unbalanced_quote(text, mark.line if mark else 0)
+        if open_quote is not None:
+            # A quoted value may legally run over lines up to the next quote, so the parser only
+            # fails further down; the unbalanced quote is what the author has to fix.
+            line, col = open_quote[0] + 1 + line_offset, open_quote[1] + 1
+            problem = "this quote is not closed"
         result.diagnostics.append(d.diag(d.YAML_SYNTAX, SourceLoc(file, line, col), f"YAML: {problem}", _syntax_hint(problem)))
         result.ok = False
         return result
@@ -190,7 +205,23 @@ def load(text: str, file: str, line_offset: int = 0) -> YamlResult:
     return result
 
 
+def _unbalanced_quote(text: str, upto_line: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the first double quote left open on its own line, before upto_line."""
+    for number, line in enumerate(text.split("\n")[: upto_line + 1]):
+        stripped = re.sub(r'\\.', "", line)
+        if stripped.lstrip().startswith("#"):
+            continue
+        quotes = [i for i, c in enumerate(stripped) if c == '"']
+        if len(quotes) % 2 == 1 and number < upto_line:
+            return number, line.index('"', quotes[-1] if len(quotes) == 1 else 0)
+    return None
+
+
 def _syntax_hint(problem: str) -> str:
+    if problem == "this quote is not closed":
+        return "add the closing quote, or escape a quote inside the text"
+    if problem.startswith("this '") and problem.endswith("is not closed"):
+        return "close the bracket, or put the whole value in quotes if the bracket is part of the text"
     if "mapping values are not allowed" in problem:
         return "a value contains ': ' – put the whole value in quotes"
     if "found character '\\t'" in problem or "tab" in problem:
@@ -213,7 +244,7 @@ def strip_meta(value):
 
 def loc_at(value, path: tuple, fallback: SourceLoc) -> SourceLoc:
     """Best location for a pydantic error path: the deepest value (or key, for unknown keys) on it."""
-    best = fallback
+    best = value.get(LOC, fallback) if isinstance(value, dict) else fallback
     node = value
     for part in path:
         if isinstance(node, dict) and isinstance(part, str) and part in node.get(LOCS, {}):

@@ -51,14 +51,14 @@ def ids_unique_and_well_formed(course: Course) -> list[Diagnostic]:
     modules = [(m.id, m.loc) for m in course.modules]
     out += _well_formed("module", modules) + _unique("module", modules)
     for m in course.modules:
-        objectives = [(o.id, o.loc) for o in m.objectives]
+        objectives = [(o.id, o.field_loc("id")) for o in m.objectives]
         out += _well_formed("objective", objectives) + _unique("objective", objectives)
         out += _unique("lesson", [(lesson.id, lesson.loc) for lesson in m.lessons])
     assessments = [(q.id, q.loc) for q in course.quizzes] + [(t.id, t.loc) for t in course.tasks]
     out += _well_formed("assessment", assessments) + _unique("assessment", sorted(assessments, key=lambda x: x[1]))
     out += _unique("question", [(q.id, q.loc) for quiz in course.quizzes for q in quiz.questions])
     if course.spec:
-        sessions = [(s.id, s.loc) for s in course.spec.schedule.sessions]
+        sessions = [(s.id, s.field_loc("id")) for s in course.spec.schedule.sessions]
         out += _well_formed("session", sessions) + _unique("session", sessions)
     quizzes_by_module: dict[str, list] = {}
     for quiz in course.quizzes:
