@@ -106,8 +106,25 @@ def _col(file_lines: list[str], line: int, needle: str, skip: int = 0) -> int:
     return 1
 
 
+# One line of text without any character CommonMark gives meaning to renders as itself:
+# most answers and feedback are such lines, and skipping the parser for them halves a check.
+_PLAIN = re.compile(r"^(?![\d+>=-])[^\\`*_\[\]<>&!#|~=\n\t]*$")
+
+
+def _plain(text: str, inline: bool) -> Rendered | None:
+    stripped = text.strip()
+    if not _PLAIN.match(stripped) or text != stripped and not inline or "  " in stripped:
+        return None
+    escaped = stripped.replace('"', "&quot;")
+    html = escaped if inline else f"<p>{escaped}</p>" if escaped else ""
+    return Rendered(sanitize(html).strip(), stripped)
+
+
 def render(text: str, loc: SourceLoc, file_lines: list[str] | None = None, inline: bool = False) -> Rendered:
     """Render Markdown that starts at ``loc`` (line of its first line) in a file whose lines are file_lines."""
+    fast = _plain(text, inline)
+    if fast is not None:
+        return fast
     file_lines = file_lines or text.split("\n")
     first = loc.line
     diagnostics: list[Diagnostic] = []

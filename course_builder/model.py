@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SkipValidation, field_validator
 
 from .diagnostics import SourceLoc
 
@@ -415,6 +415,13 @@ class Course(BaseModel):
     summary: Html = Html()
     # Every prose text with where it starts, for checks that scan wording (terms, placeholders).
     texts: list[tuple[SourceLoc, str]] = Field(default_factory=list)
+    _derived: dict = PrivateAttr(default_factory=dict)
+
+    def derived(self, key: str, compute):
+        """An index derived from the whole course, computed once (targets render many pages from it)."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
     @property
     def id(self) -> str:
@@ -432,6 +439,19 @@ class Course(BaseModel):
 
     def tasks_for(self, module_id: str) -> list[Task]:
         return [t for t in self.tasks if t.module == module_id]
+
+    def certificate_quizzes(self) -> list[Quiz]:
+        """The quizzes the certificate requires: 'all' means every module's quiz (not course-level self-checks)."""
+        cert = self.spec.certificate if self.spec else None
+        if cert is None or cert.quizzes_passed == "none":
+            return []
+        if cert.quizzes_passed == "all":
+            return [q for q in self.quizzes if q.module is not None]
+        return [q for q in self.quizzes if q.id in cert.quizzes_passed]
+
+    def certificate_tasks(self) -> list[Task]:
+        cert = self.spec.certificate if self.spec else None
+        return [t for t in self.tasks if cert is not None and t.id in cert.tasks_submitted]
 
     def module_minutes(self, module: Module) -> int:
         if module.spec.minutes:

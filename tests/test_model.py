@@ -101,3 +101,22 @@ def test_safe_markup_survives():
     assert '<h2 id="titel">' in r.html and "<strong>fett</strong>" in r.html
     assert 'href="https://example.org"' in r.html and "<table>" in r.html
     assert r.diagnostics == []
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_builder import markdown as md_module
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcäößÄ xyz:,.;?'\"()/%€0123456789-+=*_<>&[]!#\n")), max_size=40),
+       st.booleans())
+def test_plain_text_fast_path_renders_like_commonmark(text, inline):
+    fast = md_module._plain(text, inline)
+    if fast is None:
+        return
+    env: dict = {}
+    tokens = md_module._md.parseInline(text, env) if inline else md_module._md.parse(text, env)
+    slow = md_module.sanitize(md_module._md.renderer.render(tokens, md_module._md.options, env)).strip()
+    assert fast.html == slow

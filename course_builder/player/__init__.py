@@ -79,22 +79,28 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _page_index(course: Course) -> dict[Path, tuple[str, str]]:
+    """Source file → (module id, page id) of the player page that shows it."""
+    pages: dict[Path, tuple[str, str]] = {}
+    for m in course.modules:
+        for lesson in m.lessons:
+            pages[lesson.path.resolve()] = (m.id, f"lesson-{lesson.id}")
+    for quiz in course.quizzes:
+        if quiz.module:
+            pages[quiz.path.resolve()] = (quiz.module, "quiz")
+    for task in course.tasks:
+        if task.module:
+            pages[task.path.resolve()] = (task.module, f"task-{task.id}")
+    return pages
+
+
 class _Rewriter:
     """Rewrites the URLs in one text's HTML: media to their output place, .md links to player pages."""
 
     def __init__(self, course: Course, module: Module | None, ctx: PlayerContext):
         self.ctx = ctx
         self.module = module
-        self.pages: dict[Path, tuple[str, str]] = {}  # source file → (module id, page id)
-        for m in course.modules:
-            for lesson in m.lessons:
-                self.pages[lesson.path.resolve()] = (m.id, f"lesson-{lesson.id}")
-        for quiz in course.quizzes:
-            if quiz.module:
-                self.pages[quiz.path.resolve()] = (quiz.module, "quiz")
-        for task in course.tasks:
-            if task.module:
-                self.pages[task.path.resolve()] = (task.module, f"task-{task.id}")
+        self.pages = course.derived("player-pages", _page_index)
 
     def html(self, html: Html | str, source: Path, assets: list[Asset], page_id: str | None = None) -> Markup:
         """page_id namespaces heading ids (several lessons share one page) and #anchor links with them."""
@@ -114,9 +120,9 @@ class _Rewriter:
             path_part, _, anchor = url.partition("#")
             target = (source.parent / path_part).resolve()
             if target in self.pages:
-                module_id, page_id = self.pages[target]
+                module_id, target_page = self.pages[target]
                 # A heading anchor inside a lesson is namespaced by the page, as the player renders it.
-                fragment = f"{page_id}--{anchor}" if anchor else page_id
+                fragment = f"{target_page}--{anchor}" if anchor else target_page
                 if self.module is not None and module_id == self.module.id:
                     return f"#{fragment}"
                 href = self.ctx.module_href(module_id)
