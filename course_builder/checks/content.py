@@ -13,6 +13,8 @@ from . import check
 
 _SVG_UNSAFE = re.compile(rb"<\s*script\b|\son[a-z]+\s*=|javascript:|<\s*foreignObject\b", re.I)
 _PLACEHOLDER = re.compile(r"\b(lorem ipsum|lorem|todo|tbd|xxx|fixme)\b", re.I)
+# „ opens, “ closes in German; a straight or English closing quote after „ is a typo.
+_WRONG_CLOSING_QUOTE = re.compile(r'„[^“”"\n]*(["”])')
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^//", re.I)
 
 
@@ -124,6 +126,9 @@ def wording(course: Course) -> list[Diagnostic]:
         if m:
             out.append(d.diag(d.CONTENT_PLACEHOLDER, d.SourceLoc(file, line, offset + m.start() + 1),
                               f"placeholder '{m.group(0)}' in the text", "write the real text"))
+        for q in _WRONG_CLOSING_QUOTE.finditer(text):
+            out.append(d.diag(d.CONTENT_QUOTES, d.SourceLoc(file, line, offset + q.start(1) + 1),
+                              f"„ is closed with {q.group(1)}", "close German quotations with “ („so“)"))
         for pattern, word, term in avoid:
             for hit in pattern.finditer(text):
                 out.append(d.diag(d.TERM_AVOID, d.SourceLoc(file, line, offset + hit.start() + 1),
