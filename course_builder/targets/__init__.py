@@ -19,6 +19,7 @@ from ..model import Course
 # module path → the targets it registers; imported only when a target is needed.
 BUILTIN = {
     "course_builder.targets.html": ["html"],
+    "course_builder.targets.scorm": ["scorm12", "scorm2004"],
 }
 GROUPS: dict[str, list[str]] = {}
 

@@ -1,0 +1,116 @@
+"""Targets `scorm12` and `scorm2004` (group `scorm`): SCORM packages for Moodle and other LMSs.
+
+Layout of <out>/scorm12/ (and likewise <out>/scorm2004/, with `scorm2004` in the names):
+  <course-id>-scorm12.zip                the whole course: one SCO per module, organisation = the modules in order
+  <course-id>-<module-id>-scorm12.zip    one package per module (one SCO)
+
+Inside every package:
+  imsmanifest.xml                 at the zip root; lists every file of the package
+  <module-id>/index.html          the module's player page (one SCO), `data.lms` = scorm12 | scorm2004
+  assets/learner.js, learner.css  the learner runtime, minified (the same code as the HTML site's)
+  files/<path in course>          images and media, at their path in the course folder
+
+The packages do not carry the ADL XSD files: Moodle and other LMSs ignore them, the files are
+third-party data that the project does not ship, and the tests validate every manifest against
+the control schemas in ../shared/schemas instead. `xsi:schemaLocation` still names the usual files.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import rcssmin
+import rjsmin
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from ... import player
+from ...model import Course, Module
+from ...zipwriter import write_zip
+from .. import BuildOptions, register, register_group
+
+VERSIONS = ("scorm12", "scorm2004")
+# Longest suspend_data an LMS must keep, per version (SCORM 1.2: CMIString4096, 2004: 64000 characters).
+SUSPEND_LIMIT = {"scorm12": 4096, "scorm2004": 64000}
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("course_builder.targets.scorm", "templates"),
+                       autoescape=select_autoescape(["xml", "j2"]), undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=1)
+def runtime_files() -> dict[str, bytes]:
+    """learner.js and learner.css as a SCO carries them: minified, so both stay well under 30 KB."""
+    minify = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+    out = {}
+    for name, content in player.static_files().items():
+        text = minify[Path(name).suffix](content.decode("utf-8"))
+        out[f"assets/{name}"] = text.strip().encode("utf-8") + b"\n"
+    return out
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
+
+
+def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, bytes]]:
+    """One module as a SCO: its manifest facts and its files (page and media)."""
+    ctx = player.PlayerContext(
+        static_prefix="../assets/",
+        asset_href=lambda a: f"../files/{a.rel}",
+        module_href=lambda module_id: None,  # another SCO is reached through the LMS, never by a link
+        home_href=None,
+        runtime={"lms": version},
+    )
+    files = {f"{module.id}/index.html": player.render_module(course, module, ctx).encode("utf-8")}
+    for asset in player.module_assets(course, module):
+        files[f"files/{asset.rel}"] = asset.path.read_bytes()
+    quiz = course.quiz_for(module.id)
+    graded = quiz is not None and quiz.auto_points > 0
+    mark = min(100.0, max(0.0, player.pass_mark(course, module)))
+    sco = {"id": module.id, "title": module.title, "href": f"{module.id}/index.html", "files": sorted(files),
+           "mastery": _number(mark) if graded else None,
+           "measure": _number(mark / 100) if graded else None}
+    return sco, files
+
+
+def package(course: Course, modules: list[Module], version: str, identifier: str, title: str) -> list[tuple[str, bytes]]:
+    """The zip entries of one package holding the given modules, one SCO each."""
+    scos, files = [], dict(runtime_files())
+    for module in modules:
+        sco, sco_files = _sco(course, module, version)
+        scos.append(sco)
+        files.update(sco_files)
+    manifest = _env().get_template(f"imsmanifest-{version}.xml.j2").render(
+        identifier=identifier, title=title, scos=scos, assets=sorted(runtime_files()),
+        lang=course.spec.language if course.spec else "de", multi=len(scos) > 1)
+    return [("imsmanifest.xml", manifest.encode("utf-8")), *files.items()]
+
+
+class _Scorm:
+    name = ""
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        for module in course.modules:
+            write_zip(out / f"{course.id}-{module.id}-{self.name}.zip",
+                      package(course, [module], self.name, f"{course.id}-{module.id}-{self.name}", module.title))
+        write_zip(out / f"{course.id}-{self.name}.zip",
+                  package(course, course.modules, self.name, f"{course.id}-{self.name}", course.title))
+
+
+@register
+class Scorm12(_Scorm):
+    name = "scorm12"
+    description = "SCORM 1.2 packages: one per module and one for the whole course (Moodle's SCORM activity)"
+
+
+@register
+class Scorm2004(_Scorm):
+    name = "scorm2004"
+    description = "SCORM 2004 4th edition packages: one per module and one for the whole course"
+
+
+register_group("scorm", list(VERSIONS))

@@ -1,0 +1,269 @@
+"""The learner runtime outside SCORM: no LMS (localStorage), the `http` adapter against a small local
+state server (the contract in docs/runtime.md), keyboard-only use and accessibility (axe-core)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from course_builder import player
+from course_builder.loader import load
+
+from conftest import MINI, run_course
+from scorm_support import AXE, PageWatch, StaticServer, answer_quiz, shared_browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    return shared_browser()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html-site")
+    result = run_course("build", "-t", "html", "-o", str(out), str(MINI))
+    assert result.code == 0, result.output
+    server = StaticServer({"/": out / "html"})
+    server.course = load(MINI).course
+    yield server
+    server.close()
+
+
+class Learner:
+    """A learner's page in a fresh browser context (its own localStorage)."""
+
+    def __init__(self, browser, url: str, context=None, viewport=None):
+        self.context = context or browser.new_context(viewport=viewport or {"width": 1100, "height": 900})
+        self.page = self.context.new_page()
+        self.watch = PageWatch(self.page)
+        self.page.goto(url)
+        self.page.locator(".pager:not([hidden])").wait_for()
+        self.sco = self.page  # the same locator API as a framed SCO, for the shared answer helper
+
+    def by_id(self, element_id: str):
+        return self.page.locator(f'[id="{element_id}"]')
+
+    def visible_page(self) -> str:
+        return self.page.evaluate("[...document.querySelectorAll('section.page')].find(s => !s.hidden).id")
+
+
+def test_without_lms_progress_is_kept_in_local_storage(browser, site):
+    course = site.course
+    module = course.modules[0]
+    url = f"{site.url}/module/{module.id}/index.html"
+    learner = Learner(browser, url)
+    try:
+        learner.page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, course, module.id, right=True, only=2)
+        learner.page.reload()
+        learner.page.locator(".pager:not([hidden])").wait_for()
+        assert learner.visible_page() == "quiz"
+        q1 = course.quiz_for(module.id).questions[0]
+        pick = next(n for n, a in enumerate(q1.answers, 1) if a.correct)
+        assert learner.by_id(f"{q1.id}-a{pick}").is_checked()
+        assert learner.watch.errors == []
+    finally:
+        learner.context.close()
+
+
+def test_without_storage_the_page_still_works(browser, site):
+    context = browser.new_context()
+    context.add_init_script("Object.defineProperty(window, 'localStorage', {get() { throw new DOMException('off', 'SecurityError'); }});")
+    module = site.course.modules[0]
+    learner = Learner(browser, f"{site.url}/module/{module.id}/index.html", context=context)
+    try:
+        learner.page.locator("#next").click()
+        assert learner.visible_page() != "intro"
+        learner.page.locator(".toc a[data-page='quiz']").click()
+        learner.page.locator("#quiz-submit").click()
+        assert learner.page.locator("#quiz-result").is_visible()
+        assert learner.watch.errors == []
+    finally:
+        context.close()
+
+
+def test_keyboard_only_read_and_take_the_quiz(browser, site):
+    course = site.course
+    module = course.modules[0]
+    learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+    page = learner.page
+    try:
+        # Tab to "next" and press Enter: focus moves to the new page's heading.
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "next":
+                break
+        assert page.evaluate("document.activeElement.id") == "next"
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("none", "")  # visible focus
+        page.keyboard.press("Enter")
+        assert learner.visible_page() == "lesson-" + module.lessons[0].id
+        assert page.evaluate("document.activeElement.tagName") == "H2"
+        # The quiz: the first radio group by keyboard (Tab into it, Space selects), then submit by Enter.
+        page.locator(".toc a[data-page='quiz']").focus()
+        page.keyboard.press("Enter")
+        assert learner.visible_page() == "quiz"
+        first = course.quiz_for(module.id).questions[0]
+        page.locator(f'[id="{first.id}-a1"]').focus()
+        page.keyboard.press("Space")
+        assert page.locator(f'[id="{first.id}-a1"]').is_checked()
+        page.locator("#quiz-submit").focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "quiz-result"
+        page.wait_for_function("document.getElementById('live').textContent.length > 0")
+        assert page.locator("#live").text_content() == page.locator("#quiz-result").text_content()
+        assert page.locator("#live").get_attribute("aria-live") == "polite"
+        assert learner.watch.errors == []
+    finally:
+        learner.context.close()
+
+
+def _axe(page) -> list:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
+
+
+@pytest.mark.parametrize("width", [1100, 320])
+def test_every_page_passes_axe_and_reflows(browser, site, width):
+    course = site.course
+    module = course.modules[0]
+    learner = Learner(browser, f"{site.url}/module/{module.id}/index.html", viewport={"width": width, "height": 800})
+    page = learner.page
+    try:
+        seen = []
+        while True:
+            seen.append(learner.visible_page())
+            assert _axe(page) == [], seen[-1]
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, seen[-1]
+            if learner.visible_page() == "quiz":
+                answer_quiz(learner, course, module.id, right=False)
+                page.locator("#quiz-submit").click()
+                assert _axe(page) == [], "quiz with feedback"
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+            if page.locator("#next").is_disabled():
+                break
+            page.locator("#next").click()
+        assert len(seen) == len(page.locator("section.page").all())
+        # Every form control has a label.
+        unlabelled = page.evaluate("""[...document.querySelectorAll('input,select,textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.id)""")
+        assert unlabelled == []
+        assert learner.watch.errors == []
+    finally:
+        learner.context.close()
+
+
+# --- the http adapter (LTI tool) against a stub state server ---------------------------------------
+
+
+class StateServer:
+    """The docs/runtime.md contract: GET/PUT {stateUrl}; PUT needs the CSRF token and answers 204."""
+
+    def __init__(self, pages: dict[str, bytes], files: dict[str, bytes], csrf: str):
+        store = {"location": None, "state": None}
+        puts: list[dict] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/state":
+                    assert self.headers.get("Accept") == "application/json"
+                    return self._send(200, json.dumps(store).encode(), "application/json")
+                body = pages.get(self.path) or files.get(self.path)
+                if self.path == "/favicon.ico":
+                    return self._send(204, b"", "")
+                if body is None:
+                    return self._send(404, b"missing", "text/plain")
+                kind = "text/html" if self.path.endswith(".html") else (
+                    "text/css" if self.path.endswith(".css") else "text/javascript")
+                return self._send(200, body, kind + "; charset=utf-8")
+
+            def do_PUT(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ok = (self.path == "/state" and self.headers.get("X-CSRF-Token") == csrf
+                      and self.headers.get("Content-Type") == "application/json")
+                if not ok:
+                    return self._send(403, b"", "text/plain")
+                puts.append(body)
+                store.update(location=body["location"], state=body["state"])
+                return self._send(204, b"", "text/plain")
+
+            def _send(self, code, body, kind):
+                self.send_response(code)
+                if code != 204:
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if code != 204:
+                    self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.store, self.puts = store, puts
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def lti_page():
+    course = load(MINI).course
+    module = course.modules[0]
+    csrf = "token-1234"
+    ctx = player.PlayerContext(static_prefix="/assets/", asset_href=lambda a: f"/files/{a.rel}",
+                               module_href=lambda mid: None, runtime={"lms": "http", "stateUrl": "/state", "csrf": csrf})
+    html = player.render_module(course, module, ctx).encode("utf-8")
+    files = {f"/assets/{name}": content for name, content in player.static_files().items()}
+    for asset in player.module_assets(course, module):
+        files[f"/files/{asset.rel}"] = asset.path.read_bytes()
+    server = StateServer({"/module.html": html, "/other.html": b"<!DOCTYPE html><title>x</title>"}, files, csrf)
+    server.course, server.module = course, module
+    yield server
+    server.close()
+
+
+def test_http_adapter_reports_and_resumes_through_the_state_server(browser, lti_page):
+    course, module = lti_page.course, lti_page.module
+    quiz = course.quiz_for(module.id)
+    learner = Learner(browser, f"{lti_page.url}/module.html")
+    page = learner.page
+    try:
+        page.locator("#next").click()
+        page.wait_for_function("true")
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, course, module.id, right=True)
+        page.locator("#quiz-submit").click()
+        page.wait_for_timeout(300)
+        submitted = [p for p in lti_page.puts if p["interactions"]]
+        assert len(submitted) == 1
+        put = submitted[0]
+        assert put["location"] == "quiz" and put["score"] == 100 and put["success"] == "passed"
+        assert put["completion"] == "incomplete" and 0 < put["progress"] < 1 and put["final"] is False
+        assert [i["id"] for i in put["interactions"]] == [q.id for q in quiz.questions]
+        for record, q in zip(put["interactions"], quiz.questions):
+            assert record["result"] == ("neutral" if q.type == "essay" else "correct")
+            assert record["latency"].startswith("PT") and record["timestamp"].endswith("Z")
+            assert record["weighting"] == q.points
+        page.goto(f"{lti_page.url}/other.html")  # leaving the page sends the last write
+        page.wait_for_timeout(300)
+        assert lti_page.puts[-1]["final"] is True
+        assert lti_page.puts[-1]["interactions"] == []  # each interaction is sent once
+        # The keepalive PUT outlives the page; Playwright may see it as aborted by the navigation.
+        assert [e for e in learner.watch.errors if e != f"failed: {lti_page.url}/state"] == []
+    finally:
+        learner.context.close()
+    again = Learner(browser, f"{lti_page.url}/module.html")
+    try:
+        assert again.visible_page() == "quiz"
+        assert again.page.locator("#quiz-result.passed").is_visible()
+        assert again.watch.errors == []
+    finally:
+        again.context.close()
