@@ -45,6 +45,8 @@ class _PatchedImsXml(etree.Resolver):
 def schema(version: str) -> etree.XMLSchema:
     folder, imports = _WRAPPERS[version]
     base = SCHEMAS / folder
+    # lxml would silently skip a missing import and then reject every manifest with a misleading error.
+    assert base.is_dir(), f"ADL schemas not found at {base}: the tests need shared/ beside the repository"
     wrapper = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(
         f'<xs:import namespace="{ns}" schemaLocation="{(base / name).as_uri()}"/>' for ns, name in imports.items()
     ) + "</xs:schema>"
