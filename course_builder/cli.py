@@ -82,10 +82,20 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None) -> None:
 @click.option("--out", "-o", default="build", show_default=True, type=click.Path(file_okay=False),
               help="folder for the outputs; each target writes <out>/<target>/")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
-def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool) -> None:
+@click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="an option for the targets that read it (repeatable), e.g. -O participants=24")
+@click.option("--moodle-delivery", type=click.Choice(["scorm", "native"]), default=None,
+              help="moodle-backup: modules as SCORM 1.2 activities (default) or as Pages plus a Quiz")
+def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool, option_pairs: tuple[str, ...],
+          moodle_delivery: str | None) -> None:
     """Check the course, then build the targets (nothing is built if the check finds errors)."""
     from . import targets
     from .build import build as run_build
+
+    extra = _options(option_pairs)
+    if moodle_delivery:
+        extra["moodle-delivery"] = moodle_delivery
+    _log_target_warnings()
 
     try:
         wanted = targets.expand(list(target_names) or targets.names())
@@ -99,13 +109,40 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
         click.echo("build stopped: fix the errors above first", err=True)
         sys.exit(EXIT_ERRORS)
     try:
-        written = run_build(course, wanted, Path(out))
+        written = run_build(course, wanted, Path(out), targets.BuildOptions(extra=extra))
+    except targets.OptionError as exc:
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         click.echo(f"error: cannot write {exc.filename or out}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
     for path in written:
         click.echo(f"built {path}")
     click.echo(f"{len(written)} target(s) in {time.perf_counter() - started:.2f} s")
+
+
+def _options(pairs: tuple[str, ...]) -> dict:
+    extra: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--option")
+        extra[key.strip()] = value.strip()
+    return extra
+
+
+def _log_target_warnings() -> None:
+    """Targets report what an output cannot hold through logging; show those warnings on stderr."""
+    import logging
+
+    logger = logging.getLogger("course_builder.targets")
+    for handler in list(logger.handlers):
+        if getattr(handler, "course_cli", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.course_cli = True
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
 
 
 @cli.command("targets")
@@ -138,6 +175,7 @@ def new_module(slug: str, course_dir: str, title: str | None) -> None:
         raise click.UsageError(str(exc)) from None
     for path in created:
         click.echo(f"created {path}")
+
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ from ..model import Course
 BUILTIN = {
     "course_builder.targets.html": ["html"],
     "course_builder.targets.scorm": ["scorm12", "scorm2004"],
+    "course_builder.targets.moodle.moodle_xml": ["moodle-xml"],
+    "course_builder.targets.moodle.gift": ["gift"],
+    "course_builder.targets.moodle.backup": ["moodle-backup"],
 }
 GROUPS: dict[str, list[str]] = {}
 
@@ -29,6 +32,9 @@ class BuildOptions:
     """Options every target may read; targets ignore what they do not use."""
 
     extra: dict = field(default_factory=dict)
+
+class OptionError(ValueError):
+    """A target was given an option value it cannot use (`course build` reports it as a usage error)."""
 
 
 class Target(Protocol):
