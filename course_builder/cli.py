@@ -177,6 +177,28 @@ def new_module(slug: str, course_dir: str, title: str | None) -> None:
         click.echo(f"created {path}")
 
 
+# The LTI tool lives in the `lti` package; these two commands hand their arguments over to it, so
+# that `course check/build` never import the web stack.
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@cli.command(context_settings=_PASS_THROUGH)
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Serve the modules as an LTI 1.3 tool (see 'course serve --help')."""
+    from lti.cli import serve as command
+
+    command.main(ctx.args, prog_name="course serve", standalone_mode=False)
+
+
+@cli.command("lti", context_settings=_PASS_THROUGH)
+@click.pass_context
+def lti_group(ctx: click.Context) -> None:
+    """LTI tool administration: register, platforms, keys, worker (see 'course lti --help')."""
+    from lti.cli import lti as command
+
+    command.main(ctx.args, prog_name="course lti", standalone_mode=False)
+
 
 def main() -> None:
     try:

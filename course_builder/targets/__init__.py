@@ -19,6 +19,7 @@ from ..model import Course
 # module path → the targets it registers; imported only when a target is needed.
 BUILTIN = {
     "course_builder.targets.html": ["html"],
+    "course_builder.targets.cc": ["cc"],
     "course_builder.targets.scorm": ["scorm12", "scorm2004"],
     "course_builder.targets.moodle.moodle_xml": ["moodle-xml"],
     "course_builder.targets.moodle.gift": ["gift"],
@@ -32,6 +33,7 @@ class BuildOptions:
     """Options every target may read; targets ignore what they do not use."""
 
     extra: dict = field(default_factory=dict)
+
 
 class OptionError(ValueError):
     """A target was given an option value it cannot use (`course build` reports it as a usage error)."""

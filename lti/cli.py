@@ -1,0 +1,201 @@
+"""`course serve` and `course lti …`: run the tool, register platforms, rotate keys, run the outbox worker."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from .config import Settings
+
+
+def _settings(url: str | None, data: str | None, database: str | None, **extra) -> Settings:
+    return Settings.from_env(base_url=url, data_dir=Path(data) if data else None, database_url=database, **extra)
+
+
+def _session(settings: Settings):
+    from .db import make_engine, migrate, sessions, tool_secret
+
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    factory = sessions(engine)
+    with factory() as session:
+        settings.secret = tool_secret(session)
+    return factory
+
+
+def load_course(course_dir: Path):
+    from course_builder import check
+    from course_builder.diagnostics import format_text
+    from course_builder.loader import NotACourse
+
+    try:
+        course, diagnostics = check(course_dir)
+    except NotACourse as exc:
+        raise click.UsageError(str(exc)) from None
+    if any(d.is_error for d in diagnostics):
+        sys.stderr.write(format_text([d for d in diagnostics if d.is_error], color=False))
+        raise click.ClickException("the course has errors; fix them before serving it (see 'course check')")
+    return course
+
+
+data_option = click.option("--data", envvar="COURSE_LTI_DATA", default="lti-data", show_default=True,
+                           help="data folder (SQLite database)")
+database_option = click.option("--database", envvar="COURSE_LTI_DATABASE", default=None,
+                               help="database URL, e.g. postgresql://user@host/db (default: SQLite in --data)")
+url_option = click.option("--url", envvar="COURSE_LTI_URL", default=None,
+                          help="the tool's public URL as platforms reach it, e.g. https://lti.example.org")
+
+
+@click.command()
+@click.argument("course_dir", default=".", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=None, type=int,
+              help="default: the port of a loopback http --url (e.g. http://127.0.0.1:8090), else 8000")
+@url_option
+@data_option
+@database_option
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.option("--no-worker", is_flag=True, help="do not deliver grades in this process (run 'course lti worker')")
+def serve(course_dir, host, port, url, data, database, workers, no_worker):
+    """Serve the course's modules as an LTI 1.3 tool."""
+    import uvicorn
+
+    load_course(Path(course_dir))  # fail early, with the diagnostics, before starting workers
+    if port is None:
+        # `--url http://127.0.0.1:8090` alone must not listen on 8000 while telling platforms 8090.
+        given = Settings(base_url=url, data_dir=Path(data)) if url else None
+        port = (urlsplit(given.base_url).port or 80) if given and given.loopback_http else 8000
+    os.environ.update({"COURSE_LTI_URL": url or f"http://{host}:{port}", "COURSE_LTI_DATA": str(data),
+                       "COURSE_LTI_COURSE": str(Path(course_dir).resolve()),
+                       "COURSE_LTI_WORKER": "0" if no_worker else "1"})
+    if database:
+        os.environ["COURSE_LTI_DATABASE"] = database
+    settings = _settings(os.environ["COURSE_LTI_URL"], data, database)
+    if not settings.https and not settings.loopback_http:
+        click.echo("warning: launches from an LMS on another site need the tool on HTTPS (cookies are "
+                   "SameSite=None; Secure); plain http works on 127.0.0.1/localhost only", err=True)
+    _session(settings)  # migrate once, before the workers start
+    click.echo(f"LTI tool for {Path(course_dir).resolve()} at {os.environ['COURSE_LTI_URL']}", err=True)
+    uvicorn.run("lti.asgi:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False, proxy_headers=True)
+
+
+@click.group()
+def lti():
+    """Manage the LTI 1.3 tool: platforms, keys, grade delivery."""
+
+
+@lti.command()
+@url_option
+@data_option
+@database_option
+@click.option("--issuer", help="the platform's issuer (Moodle: its wwwroot, e.g. https://moodle.example.org)")
+@click.option("--client-id")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="repeatable")
+@click.option("--moodle", "moodle_url", help="a Moodle wwwroot: fills issuer and Moodle's endpoint URLs")
+@click.option("--login-url", help="the platform's authentication request URL")
+@click.option("--token-url", help="the platform's access token URL")
+@click.option("--jwks-url", help="the platform's public keyset URL")
+@click.option("--token-audience", default=None, help="aud of our token requests (default: the token URL)")
+@click.option("--name", default="")
+def register(url, data, database, issuer, client_id, deployment_ids, moodle_url, login_url, token_url, jwks_url,
+             token_audience, name):
+    """Print the tool's URLs for the platform; with the platform's details, store its registration."""
+    settings = _settings(url, data, database)
+    if moodle_url:
+        root = moodle_url.rstrip("/")
+        issuer = issuer or root
+        login_url = login_url or f"{root}/mod/lti/auth.php"
+        token_url = token_url or f"{root}/mod/lti/token.php"
+        jwks_url = jwks_url or f"{root}/mod/lti/certs.php"
+    click.echo("Enter these in the platform (Moodle: Site administration > Plugins > Activity modules > "
+               "External tool > Manage tools > configure a tool manually):")
+    for label, path in (("Tool URL", "/lti/launch"), ("LTI version", None), ("Public key type", None),
+                        ("Public keyset", "/.well-known/jwks.json"), ("Initiate login URL", "/lti/login"),
+                        ("Redirection URI(s)", "/lti/launch"), ("Content Selection URL", "/lti/launch"),
+                        ("Dynamic registration URL", "/lti/register")):
+        value = settings.url(path) if path else {"LTI version": "LTI 1.3", "Public key type": "Keyset URL"}[label]
+        click.echo(f"  {label + ':':26} {value}")
+    given = [issuer, client_id, login_url, token_url, jwks_url]
+    if not any(given) and not deployment_ids:
+        return
+    if not all(given) or not deployment_ids:
+        raise click.UsageError("to store a platform give --issuer (or --moodle), --client-id, --deployment-id, "
+                               "--login-url, --token-url and --jwks-url")
+    from .platforms import register_platform
+
+    factory = _session(settings)
+    with factory() as session:
+        platform = register_platform(session, issuer=issuer, client_id=client_id, auth_login_url=login_url,
+                                     auth_token_url=token_url, jwks_url=jwks_url, deployment_ids=list(deployment_ids),
+                                     name=name, token_audience=token_audience)
+        click.echo(f"stored platform {platform.issuer} (client {platform.client_id}, "
+                   f"deployments {', '.join(deployment_ids)})")
+
+
+@lti.command()
+@data_option
+@database_option
+def platforms(data, database):
+    """List the registered platforms."""
+    from sqlalchemy import select
+
+    from .db import Deployment, Platform
+
+    factory = _session(_settings(None, data, database))
+    with factory() as session:
+        for platform in session.scalars(select(Platform).order_by(Platform.id)):
+            deployments = session.scalars(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id))
+            click.echo(f"{platform.issuer}  client {platform.client_id}  deployments {', '.join(deployments)}")
+
+
+@lti.command()
+@data_option
+@database_option
+@click.option("--rotate", is_flag=True, help="make the next key active and publish a new next key")
+def keys(data, database, rotate):
+    """Show the tool's keys (active and next are in the JWKS); --rotate rotates them."""
+    from sqlalchemy import select
+
+    from . import keys as keys_mod
+    from .db import ToolKey
+
+    factory = _session(_settings(None, data, database))
+    with factory() as session:
+        keys_mod.ensure_keys(session)
+        if rotate:
+            click.echo(f"active key is now {keys_mod.rotate(session)}")
+        for row in session.scalars(select(ToolKey).where(ToolKey.status != "retired").order_by(ToolKey.status)):
+            click.echo(f"{row.status:7} {row.kid}")
+
+
+@lti.command()
+@data_option
+@database_option
+@click.option("--once", is_flag=True, help="deliver what is due, then stop")
+@click.option("--timeout", default=5.0, show_default=True, help="seconds for each outbound request")
+@click.option("--lease", default=60, show_default=True, help="seconds a claimed score stays reserved")
+@click.option("--base-delay", default=2.0, show_default=True, help="first retry delay in seconds (doubles)")
+def worker(data, database, once, timeout, lease, base_delay):
+    """Deliver scores from the outbox (for instances started with --no-worker)."""
+    from . import ags
+
+    factory = _session(_settings(None, data, database))
+    policy = ags.OutboxPolicy(lease_seconds=lease, base_delay=base_delay)
+    if once:
+        import httpx
+
+        with httpx.Client(timeout=timeout) as client:
+            while ags.run_once(factory, client, policy):
+                pass
+        return
+    runner = ags.Worker(factory, timeout, policy)
+    click.echo("outbox worker running; Ctrl-C stops it", err=True)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,122 @@
+"""The LTI tool under test: served on a real socket (platforms fetch its JWKS) and driven in-process
+by Starlette's TestClient as the learner's browser (cookie jar, https://tool.test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import warnings
+
+import httpx
+
+# Starlette 1.x suggests `httpx2` for its TestClient; httpx is what the project uses everywhere else.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+from starlette.testclient import TestClient  # noqa: E402
+
+from course_builder import check
+from lti import ags
+from lti.app import create_app
+from lti.config import Settings
+from lti.platforms import register_platform
+from lti_platform import MoodleLikePlatform, Server, form_fields, new_message_hint
+
+REPO = Path(__file__).resolve().parent.parent
+MINI = REPO / "tests" / "fixtures" / "mini"
+_course_cache: dict = {}
+
+
+def course(path: Path = MINI):
+    if path not in _course_cache:
+        _course_cache[path] = check(path)[0]
+    return _course_cache[path]
+
+
+@dataclass
+class Flow:
+    login: httpx.Response
+    launch: httpx.Response | None
+    fields: dict
+
+
+class Tool:
+    def __init__(self, data_dir: Path, platform: MoodleLikePlatform | None = None, *,
+                 base_url: str = "https://tool.test", database_url: str | None = None, course_path: Path = MINI,
+                 policy: ags.OutboxPolicy | None = None):
+        self.settings = Settings(base_url=base_url, data_dir=data_dir, database_url=database_url,
+                                 run_worker=False, http_timeout=3.0)
+        self.app = create_app(self.settings, course(course_path), refetch_interval=0,
+                              policy=policy or ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
+        self.tool = self.app.state.tool
+        self.server = Server(self.app)
+        self.client = TestClient(self.app, base_url=base_url, follow_redirects=False)
+        self.platform = platform
+        if platform is not None:
+            self.register(platform)
+
+    def register(self, platform: MoodleLikePlatform) -> None:
+        platform.tool_jwks_url = self.server.url + "/.well-known/jwks.json"
+        platform.redirect_uris = [self.settings.url("/lti/launch")]
+        with self.tool.Session() as session:
+            register_platform(session, issuer=platform.issuer, client_id=platform.client_id,
+                              auth_login_url=platform.auth_url, auth_token_url=platform.token_url,
+                              jwks_url=platform.jwks_url, deployment_ids=[platform.deployment_id], name="Moodle")
+
+    def close(self) -> None:
+        self.client.close()
+        self.server.stop()
+        self.tool.http.close()
+        self.tool.engine.dispose()
+        self.tool.background.kw["bind"].dispose()
+
+    # --- flows ---------------------------------------------------------------------------
+
+    def start_login(self, *, target: str | None = None, client_id: str | None = "same", hint: str | None = None,
+                    **extra) -> httpx.Response:
+        p = self.platform
+        params = {"iss": p.issuer, "login_hint": "2", "target_link_uri": target or self.settings.url("/lti/launch"),
+                  "lti_message_hint": hint or new_message_hint(), "lti_deployment_id": p.deployment_id}
+        if client_id:
+            params["client_id"] = p.client_id if client_id == "same" else client_id
+        params.update(extra)
+        return self.client.get("/lti/login", params=params)
+
+    def launch(self, claims: dict | None = None, *, mutate=None, token=None, sign: dict | None = None,
+               target: str | None = None, post: bool = True, **claim_args) -> Flow:
+        """The whole OIDC flow through the platform's auth endpoint; claims built by the platform."""
+        hint = new_message_hint()
+        target = target or self.settings.url("/lti/launch")
+        claims = claims or self.platform.claims(self.settings.base_url, target=target, **claim_args)
+        self.platform.pending[hint] = {"claims": claims, "mutate": mutate, "token": token, "sign": sign or {}}
+        login = self.start_login(target=target, hint=hint)
+        assert login.status_code == 302, login.text
+        page = httpx.get(login.headers["location"], timeout=5)
+        assert page.status_code == 200, page.text
+        _, fields = form_fields(page.text)
+        launch = self.client.post("/lti/launch", data=fields) if post else None
+        return Flow(login, launch, fields)
+
+    def play(self, flow: Flow) -> tuple[str, str]:
+        """(launch id, page html) of a successful resource link launch."""
+        assert flow.launch.status_code == 303, flow.launch.text
+        location = flow.launch.headers["location"]
+        launch_id = location.rsplit("/", 1)[-1]
+        page = self.client.get(location)
+        assert page.status_code == 200
+        return launch_id, page.text
+
+    def counts(self) -> dict:
+        """How many rows each table holds (to prove a rejected launch stored nothing)."""
+        from sqlalchemy import func, select
+
+        from lti.db import Launch, LoginState, OutboxScore, Progress
+
+        with self.tool.Session() as session:
+            return {
+                "launches": session.scalar(select(func.count()).select_from(Launch)),
+                "progress": session.scalar(select(func.count()).select_from(Progress)),
+                "outbox": session.scalar(select(func.count()).select_from(OutboxScore)),
+                "consumed": session.scalar(select(func.count()).select_from(LoginState)
+                                           .where(LoginState.consumed_at.is_not(None))),
+            }
+

@@ -1,0 +1,67 @@
+"""The module page in headless Chromium against the real tool: the runtime's `http` adapter saves to
+the tool, the score reaches the (Moodle-like) gradebook, and a new launch resumes where it stopped."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from lti.db import OutboxScore, Progress
+from lti_harness import Tool, course
+from lti_platform import MoodleLikePlatform
+from scorm_support import answer_quiz, shared_browser
+from test_lti_grades import deliver_all
+from test_player_runtime import Learner
+
+
+@pytest.fixture(scope="module")
+def browser():
+    return shared_browser()
+
+
+def test_learner_takes_the_quiz_in_the_browser_and_the_score_arrives(browser, tmp_path):
+    platform = MoodleLikePlatform()
+    tool = Tool(tmp_path / "data", platform)
+    mini = course()
+    try:
+        platform.enrol("77")
+        lineitem = platform.lineitem("rl-browser")
+        launch_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="77", lineitem=lineitem,
+                                             resource_link="rl-browser"))
+        learner = Learner(browser, f"{tool.server.url}/lti/play/{launch_id}")
+        page = learner.page
+        try:
+            page.locator("#next").click()
+            page.locator(".toc a[data-page='quiz']").click()
+            answer_quiz(learner, mini, "grundlagen", right=True)
+            page.locator("#quiz-submit").click()
+            page.wait_for_function("true")
+            for _ in range(50):
+                with tool.tool.Session() as session:
+                    row = session.scalar(select(Progress))
+                if row is not None and row.score is not None:
+                    break
+                page.wait_for_timeout(100)
+            assert row.score == 100 and row.success == "passed" and row.location == "quiz"
+            quiz = mini.quiz_for("grundlagen")
+            assert {i["id"] for i in row.interactions} == {q.id for q in quiz.questions}
+            assert learner.watch.errors == []
+        finally:
+            learner.context.close()
+        deliver_all(tool)
+        assert platform.lineitems["1"].scores["77"][1]["scoreGiven"] == 100
+        with tool.tool.Session() as session:
+            assert [r.status for r in session.scalars(select(OutboxScore))][-1] == "delivered"
+        # Another device: a fresh launch of the same learner and link resumes on the quiz page.
+        tool.client.cookies.clear()
+        again_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="77", lineitem=lineitem,
+                                            resource_link="rl-browser"))
+        again = Learner(browser, f"{tool.server.url}/lti/play/{again_id}")
+        try:
+            assert again.visible_page() == "quiz"
+            assert again.page.locator("#quiz-result.passed").is_visible()
+        finally:
+            again.context.close()
+    finally:
+        tool.close()
+        platform.stop()

@@ -1,0 +1,300 @@
+"""Deep linking and grades: the content items, the score outbox and its behaviour under faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from lti import ags
+from lti.db import OutboxScore
+from lti_harness import REPO, Tool
+from lti_platform import ROLE_INSTRUCTOR, SCORE_TYPE, MoodleLikePlatform, form_fields
+from lti_pypi_platform import PypiPlatform
+from test_lti_launch import csrf_of, put_state
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+@pytest.fixture
+def platform():
+    p = MoodleLikePlatform()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def tool(platform, tmp_path):
+    t = Tool(tmp_path / "data", platform)
+    yield t
+    t.close()
+
+
+def deliver_all(tool: Tool) -> None:
+    with httpx.Client(timeout=3) as client:
+        while ags.run_once(tool.tool.background, client, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
+            pass
+
+
+def outbox(tool: Tool) -> list[OutboxScore]:
+    with tool.tool.Session() as session:
+        return session.scalars(select(OutboxScore).order_by(OutboxScore.id)).all()
+
+
+def learner_with_score(tool: Tool, platform: MoodleLikePlatform, user: str, lineitem: str, *scores: float) -> None:
+    platform.enrol(user)
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, lineitem=lineitem,
+                                            resource_link="rl-graded"))
+    for score in scores:
+        body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
+                "score": score, "final": True}
+        assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+
+
+def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platform):
+    # Found against Moodle 4.5: links imported from a Common Cartridge have no grade item, so their
+    # launches carry only the course's line item container and the scores went nowhere.
+    platform.enrol("31")
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="31", resource_link="rl-cc"))
+    assert len(platform.lineitems) == 1
+    item = next(iter(platform.lineitems.values()))
+    assert (item.resource_link_id, item.resource_id, item.score_maximum) == ("rl-cc", "grundlagen", 100)
+    body = {"progress": 1.0, "completion": "completed", "success": "passed", "score": 80.0}
+    assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+    deliver_all(tool)
+    assert item.scores["31"][1]["scoreGiven"] == 80
+    # The next launch of that link (another process: nothing cached) finds the column, adds none.
+    tool.tool.lineitems.clear()
+    platform.enrol("32")
+    tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-cc"))
+    assert len(platform.lineitems) == 1
+    # A link that has its line item, and a task link (no scores), get no new column.
+    tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-dl",
+                          lineitem=platform.lineitem("rl-dl")))
+    tool.play(tool.launch(custom={"task": "projekt"}, user="32", resource_link="rl-task"))
+    assert len(platform.lineitems) == 2
+
+
+# --- deep linking ---------------------------------------------------------------------------------
+
+
+def test_deep_linking_returns_resource_links_with_line_items(tool, platform):
+    flow = tool.launch(message_type="LtiDeepLinkingRequest", roles=[ROLE_INSTRUCTOR])
+    assert flow.launch.status_code == 303
+    picker = tool.client.get(flow.launch.headers["location"])
+    assert picker.status_code == 200 and 'value="module:grundlagen"' in picker.text and 'value="task:projekt"' in picker.text
+    csrf = picker.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    answer = tool.client.post(flow.launch.headers["location"],
+                              data={"csrf": csrf, "item": ["module:grundlagen", "task:projekt"]})
+    action, fields = form_fields(answer.text)
+    assert action.startswith(platform.url + "/mod/lti/contentitem_return.php")
+    assert httpx.post(action, data=fields, timeout=5).status_code == 200
+    claims = platform.dl_responses[-1]
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"
+    assert claims["aud"] == platform.issuer and claims["iss"] == platform.client_id
+    assert claims[DL + "data"] == 'opaque-data-{"a":1}'  # echoed unchanged
+    items = claims[DL + "content_items"]
+    assert [i["custom"] for i in items] == [{"module": "grundlagen"}, {"task": "projekt"}]
+    for item in items:
+        assert item["type"] == "ltiResourceLink" and item["url"] == "https://tool.test/lti/launch"
+        assert item["lineItem"]["scoreMaximum"] == 100 and item["lineItem"]["label"] == item["title"]
+        assert item["lineItem"]["resourceId"] and item["lineItem"]["tag"]
+
+
+def test_deep_linking_post_needs_csrf(tool):
+    flow = tool.launch(message_type="LtiDeepLinkingRequest", roles=[ROLE_INSTRUCTOR])
+    answer = tool.client.post(flow.launch.headers["location"], data={"csrf": "x", "item": "module:grundlagen"})
+    assert answer.status_code == 403
+
+
+def test_deep_linking_with_lti1p3platform(tmp_path):
+    tool = Tool(tmp_path / "data")
+    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
+    try:
+        _register_pypi(tool, pypi)
+        login = tool.client.get(pypi.login_url("t1", deep_linking=True).replace(tool.settings.base_url, ""))
+        data = httpx.get(login.headers["location"], timeout=5).json()
+        launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
+        picker = tool.client.get(launch.headers["location"])
+        csrf = picker.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        answer = tool.client.post(launch.headers["location"], data={"csrf": csrf, "item": "module:grundlagen"})
+        action, fields = form_fields(answer.text)
+        assert httpx.post(action, data=fields, timeout=5).status_code == 200
+        assert [i["custom"] for i in pypi.dl_items[-1]] == [{"module": "grundlagen"}]
+    finally:
+        pypi.stop()
+        tool.close()
+
+
+def _register_pypi(tool: Tool, pypi: PypiPlatform) -> None:
+    from lti.platforms import register_platform
+
+    with tool.tool.Session() as session:
+        register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
+                          auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
+                          deployment_ids=[pypi.deployment_id])
+
+
+# --- scores --------------------------------------------------------------------------------------
+
+
+def test_score_reaches_the_gradebook_the_moodle_way(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    learner_with_score(tool, platform, "11", lineitem, 85.0)
+    deliver_all(tool)
+    post = platform.score_posts[-1]
+    assert post["content_type"] == SCORE_TYPE and post["query"] == "type_id=2"
+    item = platform.lineitems["1"]
+    stamp, score = item.scores["11"]
+    assert score["scoreGiven"] == 85.0 and score["scoreMaximum"] == 100
+    assert score["gradingProgress"] == "FullyGraded" and score["activityProgress"] == "Completed"
+    assert [row.status for row in outbox(tool)] == ["delivered"]
+
+
+def test_scores_in_one_second_get_increasing_timestamps_and_one_token(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    learner_with_score(tool, platform, "12", lineitem, 40.0, 60.0, 90.0)
+    deliver_all(tool)
+    received = platform.lineitems["1"].received
+    assert [s["scoreGiven"] for s in received] == [40.0, 60.0, 90.0]
+    assert [row.status for row in outbox(tool)] == ["delivered"] * 3
+    assert platform.token_requests == 1  # cached
+
+
+def test_unchanged_state_writes_queue_no_new_score(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    learner_with_score(tool, platform, "13", lineitem, 75.0, 75.0, 75.0)
+    assert len(outbox(tool)) == 1
+
+
+def test_one_refresh_on_401(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    learner_with_score(tool, platform, "14", lineitem, 70.0)
+    deliver_all(tool)
+    platform.unauthorized_once = True
+    learner_with_score(tool, platform, "15", lineitem, 50.0)
+    deliver_all(tool)
+    assert platform.token_requests == 2
+    assert [row.status for row in outbox(tool)] == ["delivered", "delivered"]
+
+
+def test_a_non_student_is_not_retried(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="99", lineitem=lineitem))
+    put_state(tool, launch_id, csrf_of(page), {"score": 30.0, "completion": "completed"})
+    deliver_all(tool)
+    (row,) = outbox(tool)
+    assert row.status == "failed" and row.attempts == 0 and "400" in row.last_error
+
+
+def test_platform_down_then_up_delivers_every_score_exactly_once(tool, platform):
+    lineitem = platform.lineitem("rl-graded")
+    tool.play(tool.launch(custom={"module": "grundlagen"}))  # the platform's keys are cached from here on
+    platform.down = True
+    for user in ("21", "22", "23"):
+        learner_with_score(tool, platform, user, lineitem, 55.0, 80.0)
+    with httpx.Client(timeout=3) as client:
+        policy = ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)
+        for _ in range(3):
+            ags.run_once(tool.tool.background, client, policy)
+    rows = outbox(tool)
+    assert all(row.status == "pending" and row.attempts >= 1 for row in rows[:1])
+    assert platform.lineitems["1"].received == []
+    platform.down = False
+    with tool.tool.Session() as session:  # skip the backoff wait
+        for row in session.scalars(select(OutboxScore)):
+            row.next_attempt_at = 0
+        session.commit()
+    deliver_all(tool)
+    received = platform.lineitems["1"].received
+    assert sorted((s["userId"], s["scoreGiven"]) for s in received) == sorted(
+        [(u, v) for u in ("21", "22", "23") for v in (55.0, 80.0)])
+    assert all(row.status == "delivered" for row in outbox(tool))
+
+
+def test_backoff_doubles_up_to_the_limit(tool, platform):
+    policy = ags.OutboxPolicy(base_delay=4.0, max_delay=20.0, lease_seconds=2)
+    assert [ags.retry_delay(policy, n) for n in range(1, 6)] == [4, 8, 16, 20, 20]
+    lineitem = platform.lineitem("rl-graded")
+    tool.play(tool.launch(custom={"module": "grundlagen"}))
+    platform.down = True
+    learner_with_score(tool, platform, "31", lineitem, 10.0)
+    with httpx.Client(timeout=3) as client, tool.tool.background() as session:
+        for attempt in (1, 2, 3):
+            (row,) = ags.claim(session, policy, 10)
+            before = int(time.time())
+            ags.deliver(session, row, client, policy)
+            after = int(time.time())
+            assert row.attempts == attempt and row.status == "pending"
+            assert before + ags.retry_delay(policy, attempt) <= row.next_attempt_at <= after + ags.retry_delay(policy, attempt)
+            assert ags.claim(session, policy, 10) == []  # not due yet
+            row.next_attempt_at = 0
+            session.commit()
+
+
+def test_worker_killed_mid_delivery_loses_nothing(tool, platform, tmp_path):
+    lineitem = platform.lineitem("rl-graded")
+    for user in ("41", "42"):
+        learner_with_score(tool, platform, user, lineitem, 66.0)
+    platform.score_delay = 30.0  # the platform stores the score, then answers slowly
+    env = dict(os.environ, COURSE_LTI_DATA=str(tool.settings.data_dir))
+    command = [sys.executable, "-m", "course_builder.cli", "lti", "worker", "--lease", "1", "--base-delay", "0"]
+    worker = subprocess.Popen([sys.executable, "-c", "from course_builder.cli import main; main()",
+                               *command[3:]], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while not platform.lineitems["1"].received and time.time() < deadline:
+            time.sleep(0.05)
+        assert platform.lineitems["1"].received, "the worker did not start delivering"
+    finally:
+        worker.send_signal(signal.SIGKILL)  # killed while waiting for the platform's answer
+        worker.wait(timeout=10)
+    assert any(row.status == "pending" for row in outbox(tool))
+    platform.score_delay = 0.0
+    time.sleep(1.1)  # the dead worker's lease runs out
+    rerun = subprocess.run([sys.executable, "-c", "from course_builder.cli import main; main()", "lti", "worker",
+                            "--once", "--lease", "1", "--base-delay", "0"], env=env, cwd=REPO,
+                           capture_output=True, text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    received = platform.lineitems["1"].received
+    assert sorted(s["userId"] for s in received) == ["41", "42"]  # each stored once, none lost
+    assert all(row.status == "delivered" for row in outbox(tool))
+
+
+def test_in_app_worker_delivers_without_help(platform, tmp_path):
+    tool = Tool(tmp_path / "data", platform)
+    tool.tool.worker = ags.Worker(tool.tool.background, 3.0, ags.OutboxPolicy(base_delay=0.0), idle=0.05)
+    tool.tool.worker.start()
+    try:
+        lineitem = platform.lineitem("rl-graded")
+        learner_with_score(tool, platform, "51", lineitem, 77.0)
+        deadline = time.time() + 10
+        while not platform.lineitems["1"].received and time.time() < deadline:
+            time.sleep(0.05)
+        assert platform.lineitems["1"].received[0]["scoreGiven"] == 77.0
+    finally:
+        tool.tool.worker.stop()
+        tool.close()
+
+
+def test_scores_with_lti1p3platform(tmp_path):
+    tool = Tool(tmp_path / "data")
+    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
+    try:
+        _register_pypi(tool, pypi)
+        login = tool.client.get(pypi.login_url("u1", module="grundlagen").replace(tool.settings.base_url, ""))
+        data = httpx.get(login.headers["location"], timeout=5).json()
+        launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
+        launch_id, page = tool.play(type("F", (), {"launch": launch})())
+        put_state(tool, launch_id, csrf_of(page), {"score": 88.0, "completion": "completed", "success": "passed"})
+        deliver_all(tool)
+        assert [(s["userId"], s["scoreGiven"], s["line_item"]) for s in pypi.scores] == [("u1", 88.0, "7")]
+    finally:
+        pypi.stop()
+        tool.close()
