@@ -158,9 +158,14 @@ LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 
 
 def needs_lineitem(launch: Launch) -> bool:
-    ags = launch.ags or {}
-    return (not ags.get("lineitem") and bool(ags.get("lineitems")) and bool(launch.resource_link_id)
-            and LINEITEM_SCOPE in (ags.get("scope") or []) and SCORE_SCOPE in (ags.get("scope") or []))
+    return lineitem_missing(launch.ags or {}, launch.resource_link_id)
+
+
+def lineitem_missing(ags: dict, resource_link_id: str) -> bool:
+    """The AGS claim has a line item container we may add to, but no line item for this link."""
+    scopes = ags.get("scope") or []
+    return (not ags.get("lineitem") and bool(ags.get("lineitems")) and bool(resource_link_id)
+            and LINEITEM_SCOPE in scopes and SCORE_SCOPE in scopes)
 
 
 def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, label: str, resource_id: str,

@@ -226,35 +226,46 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                                          state if isinstance(state, str) else None, cookies)
         if isinstance(result, Response):
             return result
-        if result.startswith("/lti/play/"):
-            await run_in_threadpool(attach_lineitem, result.rsplit("/", 1)[1])
+        launch_id = result.rsplit("/", 1)[1]
+        if launch_id in without_lineitem:  # off the event loop: it may wait on the platform
+            without_lineitem.discard(launch_id)
+            await run_in_threadpool(attach_lineitem, launch_id)
         response = RedirectResponse(result, status_code=303)
         expired = f"{cookie_name(state)}=; Max-Age=0; Path=/lti/; HttpOnly"
         response.headers.append("set-cookie", expired + ("; Secure; SameSite=None; Partitioned" if settings.https
                                                          else "; SameSite=Lax"))
         return response
 
+    without_lineitem: set[str] = set()  # launches of quiz links that came without a line item
+
     def attach_lineitem(launch_id: str) -> None:
         """A quiz link without a line item (Moodle: imported from a Common Cartridge) gets one, once per link."""
         with tool.background() as session:
             record = session.get(Launch, launch_id)
-            if (record is None or not record.module_id or course.quiz_for(record.module_id) is None
-                    or not ags.needs_lineitem(record)):
+            if record is None or not ags.needs_lineitem(record):
                 return
             key = (record.platform_id, record.resource_link_id, record.ags.get("lineitems"))
             url = tool.lineitems.get(key)
             if url:
                 record.ags = {**record.ags, "lineitem": url}
                 session.commit()
-                return
-            module = course.module(record.module_id)
-            try:
-                url = ags.ensure_lineitem(session, record, tool.http, module.title, module.id, "module")
-            except (ags.ServiceError, httpx.HTTPError) as exc:
-                log.warning("no line item for resource link %s: %s", record.resource_link_id, exc)
-                return
-            if url:
+            else:
+                module = course.module(record.module_id)
+                try:
+                    url = ags.ensure_lineitem(session, record, tool.http, module.title, module.id, "module")
+                except (ags.ServiceError, httpx.HTTPError) as exc:
+                    log.warning("no line item for resource link %s: %s", record.resource_link_id, exc)
+                    return
                 tool.lineitems[key] = url
+            # A score earned while the link had no column (an earlier launch) is sent now, once.
+            row = progress_row(session, record)
+            sent = session.scalar(select(OutboxScore.id).where(
+                OutboxScore.platform_id == record.platform_id, OutboxScore.lineitem_url == url,
+                OutboxScore.user_id == record.user_id).limit(1))
+            if row is not None and row.score is not None and sent is None:
+                ags.enqueue_committed(session, record, row.score, row.completion == "completed")
+                if tool.worker:
+                    tool.worker.wake()
 
     def do_launch(id_token: str | None, state: str | None, cookies: dict) -> str | Response:
         with tool.Session() as session:
@@ -301,6 +312,9 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 raise Rejected("This login was already used: the launch is a replay.", 401, "replayed_nonce")
             session.execute(insert(Launch).values(**values))
             session.commit()
+            if (message_type == "LtiResourceLinkRequest" and module_id and course.quiz_for(module_id) is not None
+                    and ags.lineitem_missing(values["ags"], values["resource_link_id"])):
+                without_lineitem.add(launch_id)
             if message_type == "LtiDeepLinkingRequest":
                 return f"/lti/deep-link/{launch_id}"
             return f"/lti/play/{launch_id}"

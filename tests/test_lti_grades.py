@@ -74,11 +74,24 @@ def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platfor
     platform.enrol("32")
     tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-cc"))
     assert len(platform.lineitems) == 1
+    # A score from before the column existed (learner 33's first launch failed to make one) is sent
+    # at the learner's next launch.
+    platform.enrol("33")
+    platform.down = True
+    early_id, early_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="33",
+                                                 resource_link="rl-late"))
+    platform.down = False
+    body = dict(body, score=60.0)
+    assert put_state(tool, early_id, csrf_of(early_page), body).status_code == 204
+    tool.play(tool.launch(custom={"module": "grundlagen"}, user="33", resource_link="rl-late"))
+    deliver_all(tool)
+    late = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-late")
+    assert late.scores["33"][1]["scoreGiven"] == 60
     # A link that has its line item, and a task link (no scores), get no new column.
     tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-dl",
                           lineitem=platform.lineitem("rl-dl")))
     tool.play(tool.launch(custom={"task": "projekt"}, user="32", resource_link="rl-task"))
-    assert len(platform.lineitems) == 2
+    assert len(platform.lineitems) == 3
 
 
 # --- deep linking ---------------------------------------------------------------------------------
