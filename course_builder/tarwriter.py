@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from .atomic import write_atomically
 
 FIXED_MTIME = 1356998400  # 2013-01-01 00:00 UTC, the time Moodle's own tgz packer gives its folders
 
@@ -65,14 +65,4 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
 def write_tar_gz(target: Path, entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = ()) -> Path:
     """Write the .tar.gz of entries to target atomically."""
     data = tar_gz_bytes(entries, first)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(target, lambda fh: fh.write(data))

@@ -7,10 +7,11 @@ no extra fields and no comments; folders are not stored as entries.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Iterable
+
+from .atomic import write_atomically
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Already-compressed media gain nothing from deflate; storing them is faster and as small.
@@ -32,18 +33,12 @@ def write_zip(target: Path, entries: Iterable[tuple[str, bytes]]) -> Path:
     names = [name for name, _ in items]
     if len(names) != len(set(names)):
         raise ValueError("duplicate zip entry names")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compresslevel=9) as zf:
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w", compresslevel=9) as zf:
             for name, data in items:
                 zf.writestr(_info(name), data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return write_atomically(target, write)
 
 
 def zip_directory(source: Path, target: Path, prefix: str = "") -> Path:

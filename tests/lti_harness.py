@@ -9,6 +9,7 @@ from pathlib import Path
 import warnings
 
 import httpx
+import pytest
 
 # Starlette 1.x suggests `httpx2` for its TestClient; httpx is what the project uses everywhere else.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -120,3 +121,27 @@ class Tool:
                                            .where(LoginState.consumed_at.is_not(None))),
             }
 
+
+
+@pytest.fixture(scope="module")
+def platform():
+    """A Moodle-like platform for the tests of one module."""
+    p = MoodleLikePlatform()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def tool(platform, tmp_path_factory):
+    """The tool, registered with `platform`, shared by the tests of one module."""
+    t = Tool(tmp_path_factory.mktemp("lti") / "data", platform)
+    yield t
+    t.close()
+
+
+def register_pypi_platform(tool: Tool, pypi) -> None:
+    """Register an lti1p3platform (PyPI) platform with the tool, as `course lti register` would."""
+    with tool.tool.Session() as session:
+        register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
+                          auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
+                          deployment_ids=[pypi.deployment_id])

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from lti.groups import form_groups, group_sizes
-from lti_harness import Tool
+from lti_harness import Tool, register_pypi_platform
 from lti_platform import ROLE_INSTRUCTOR, MoodleLikePlatform
 from lti_pypi_platform import PypiPlatform
 
@@ -127,14 +127,10 @@ def test_roster_from_lti1p3platform(tmp_path):
     tool = Tool(tmp_path / "data")
     pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
     try:
-        from lti.platforms import register_platform
         from lti.nrps import sync_roster
         from lti.db import Launch
 
-        with tool.tool.Session() as session:
-            register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
-                              auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
-                              deployment_ids=[pypi.deployment_id])
+        register_pypi_platform(tool, pypi)
         login = tool.client.get(pypi.login_url("u9", module="grundlagen",
                                                roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"])
                                 .replace(tool.settings.base_url, ""))

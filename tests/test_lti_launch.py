@@ -8,23 +8,9 @@ import json
 import httpx
 import pytest
 
-from lti_harness import Tool, course
-from lti_platform import ROLE_INSTRUCTOR, MoodleLikePlatform
+from lti_harness import Tool, course, platform, register_pypi_platform, tool  # noqa: F401 (fixtures)
+from lti_platform import ROLE_INSTRUCTOR
 from lti_pypi_platform import PypiPlatform
-
-
-@pytest.fixture(scope="module")
-def platform():
-    p = MoodleLikePlatform()
-    yield p
-    p.stop()
-
-
-@pytest.fixture(scope="module")
-def tool(platform, tmp_path_factory):
-    t = Tool(tmp_path_factory.mktemp("lti") / "data", platform)
-    yield t
-    t.close()
 
 
 def csrf_of(page: str) -> str:
@@ -144,12 +130,8 @@ def test_launch_from_lti1p3platform(tmp_path):
     tool = Tool(tmp_path / "data")
     pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
     try:
-        from lti.platforms import register_platform
 
-        with tool.tool.Session() as session:
-            register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
-                              auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
-                              deployment_ids=[pypi.deployment_id])
+        register_pypi_platform(tool, pypi)
         login_url = pypi.login_url("u1", module="grundlagen")
         login = tool.client.get(login_url.replace(tool.settings.base_url, ""))
         assert login.status_code == 302, login.text

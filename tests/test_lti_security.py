@@ -8,22 +8,8 @@ import time
 import httpx
 import pytest
 
-from lti_harness import Tool
-from lti_platform import LTI, MoodleLikePlatform, rsa_key
-
-
-@pytest.fixture(scope="module")
-def platform():
-    p = MoodleLikePlatform()
-    yield p
-    p.stop()
-
-
-@pytest.fixture(scope="module")
-def tool(platform, tmp_path_factory):
-    t = Tool(tmp_path_factory.mktemp("lti") / "data", platform)
-    yield t
-    t.close()
+from lti_harness import Tool, platform, tool  # noqa: F401 (fixtures)
+from lti_platform import LTI, rsa_key
 
 
 @pytest.fixture(autouse=True)

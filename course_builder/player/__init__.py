@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from ..i18n import strings
 from ..markdown import rewrite_urls
-from ..model import Asset, Course, Html, Module, Question, Quiz, Task
+from ..model import Asset, Course, Html, Module, Question, Quiz
 
 STATIC_FILES = ("learner.css", "learner.js")
 
