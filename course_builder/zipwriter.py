@@ -6,6 +6,7 @@ no extra fields and no comments; folders are not stored as entries.
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from pathlib import Path
@@ -27,18 +28,23 @@ def _info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(target: Path, entries: Iterable[tuple[str, bytes]]) -> Path:
-    """Write entries (archive name, content) to target atomically."""
+def zip_bytes(entries: Iterable[tuple[str, bytes]]) -> bytes:
+    """The zip of entries (archive name, content) as bytes."""
     items = sorted(entries, key=lambda e: e[0])
     names = [name for name, _ in items]
     if len(names) != len(set(names)):
         raise ValueError("duplicate zip entry names")
-    def write(fh) -> None:
-        with zipfile.ZipFile(fh, "w", compresslevel=9) as zf:
-            for name, data in items:
-                zf.writestr(_info(name), data)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compresslevel=9) as zf:
+        for name, data in items:
+            zf.writestr(_info(name), data)
+    return buffer.getvalue()
 
-    return write_atomically(target, write)
+
+def write_zip(target: Path, entries: Iterable[tuple[str, bytes]]) -> Path:
+    """Write entries (archive name, content) to target atomically."""
+    data = zip_bytes(entries)
+    return write_atomically(target, lambda fh: fh.write(data))
 
 
 def zip_directory(source: Path, target: Path, prefix: str = "") -> Path:

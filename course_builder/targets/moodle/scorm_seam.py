@@ -9,14 +9,11 @@ unpacked files (file area mod_scorm/content) beside the zip (mod_scorm/package).
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
-from ... import player
 from ...model import Course, Module
 
 VERSION = "scorm12"
@@ -45,24 +42,23 @@ class Manifest:
 def package(course: Course, module: Module) -> bytes | None:
     """The module's SCORM 1.2 package as the scorm12 target writes it; None if that target is not installed."""
     try:
-        from ..scorm import package as scorm_package
+        from ..scorm import module_package
     except ImportError:
         return None
-    from ...zipwriter import write_zip
-
-    entries = scorm_package(course, [module], VERSION, f"{course.id}-{module.id}-{VERSION}", module.title)
-    with tempfile.TemporaryDirectory() as tmp:
-        target = write_zip(Path(tmp) / "package.zip", entries)
-        return target.read_bytes()
+    return module_package(course, module, VERSION)
 
 
 def package_name(course: Course, module: Module) -> str:
     """The name the scorm12 target gives the module's package, so teachers recognise it in Moodle."""
-    return f"{course.id}-{module.id}-{VERSION}.zip"
+    from ..scorm import package_name as scorm_name
+
+    return f"{scorm_name(course, module, VERSION)}.zip"
 
 
 def pass_mark(course: Course, module: Module) -> float:
-    return min(100.0, max(0.0, player.pass_mark(course, module)))
+    from ..scorm import mastery_percent
+
+    return mastery_percent(course, module)
 
 
 def read_manifest(data: bytes) -> Manifest:

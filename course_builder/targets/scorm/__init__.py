@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ... import player
 from ...model import Course, Module
-from ...zipwriter import write_zip
+from ...zipwriter import write_zip, zip_bytes
 from .. import BuildOptions, register, register_group
 
 VERSIONS = ("scorm12", "scorm2004")
@@ -70,7 +70,7 @@ def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, 
         files[f"files/{asset.rel}"] = asset.path.read_bytes()
     quiz = course.quiz_for(module.id)
     graded = quiz is not None and quiz.auto_points > 0
-    mark = min(100.0, max(0.0, player.pass_mark(course, module)))
+    mark = mastery_percent(course, module)
     sco = {"id": module.id, "title": module.title, "href": f"{module.id}/index.html", "files": sorted(files),
            "mastery": _number(mark) if graded else None,
            "measure": _number(mark / 100) if graded else None}
@@ -90,13 +90,27 @@ def package(course: Course, modules: list[Module], version: str, identifier: str
     return [("imsmanifest.xml", manifest.encode("utf-8")), *files.items()]
 
 
+def mastery_percent(course: Course, module: Module) -> float:
+    """The module's pass mark as a SCORM mastery score, 0–100."""
+    return min(100.0, max(0.0, player.pass_mark(course, module)))
+
+
+def package_name(course: Course, module: Module, version: str) -> str:
+    return f"{course.id}-{module.id}-{version}"
+
+
+def module_package(course: Course, module: Module, version: str) -> bytes:
+    """A module's own package, built once per build: the Moodle backup embeds these very bytes."""
+    return course.derived(f"{version}-package:{module.id}", lambda c: zip_bytes(
+        package(c, [module], version, package_name(c, module, version), module.title)))
+
+
 class _Scorm:
     name = ""
 
     def build(self, course: Course, out: Path, options: BuildOptions) -> None:
         for module in course.modules:
-            write_zip(out / f"{course.id}-{module.id}-{self.name}.zip",
-                      package(course, [module], self.name, f"{course.id}-{module.id}-{self.name}", module.title))
+            (out / f"{package_name(course, module, self.name)}.zip").write_bytes(module_package(course, module, self.name))
         write_zip(out / f"{course.id}-{self.name}.zip",
                   package(course, course.modules, self.name, f"{course.id}-{self.name}", course.title))
 
