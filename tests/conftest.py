@@ -14,7 +14,22 @@ from course_builder.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = REPO / "tests" / "fixtures" / "mini"
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("COURSE_SHARED", REPO.parent / "shared"))
+
+
+def shared(*parts: str) -> Path:
+    """A path in the reference data (shared/ beside the repository, or $COURSE_SHARED).
+
+    CI always has it, so there a missing file fails the test; in a bare clone elsewhere the tests
+    that compare against it are skipped with the reason.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        message = f"{path} not found: the reference data shared/ must lie beside the repository (or set COURSE_SHARED)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 @dataclass

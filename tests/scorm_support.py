@@ -10,9 +10,8 @@ from pathlib import Path
 from lxml import etree
 
 from course_builder import player
-from conftest import run_course
+from conftest import run_course, shared
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
 IMSMD = "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"
 
 _WRAPPERS = {
@@ -44,9 +43,8 @@ class _PatchedImsXml(etree.Resolver):
 @lru_cache(maxsize=None)
 def schema(version: str) -> etree.XMLSchema:
     folder, imports = _WRAPPERS[version]
-    base = SCHEMAS / folder
-    # lxml would silently skip a missing import and then reject every manifest with a misleading error.
-    assert base.is_dir(), f"ADL schemas not found at {base}: the tests need shared/ beside the repository"
+    # lxml would silently skip a missing import and reject every manifest with a misleading error.
+    base = shared("schemas", folder)
     wrapper = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(
         f'<xs:import namespace="{ns}" schemaLocation="{(base / name).as_uri()}"/>' for ns, name in imports.items()
     ) + "</xs:schema>"

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import MINI, REPO, SHARED, run_course
+from conftest import MINI, REPO, run_course, shared
 from test_moodle_banks import SPECIAL_QUESTIONS
 
 from course_builder.tarwriter import tar_gz_bytes
 
-REFERENCE = SHARED / "reference" / "moodle" / "netzwerkkoordination-referenz-nousers.mbz"
+REFERENCE = ("reference", "moodle", "netzwerkkoordination-referenz-nousers.mbz")
 NULL = "$@NULL@$"
 ROOT_FILES = ["moodle_backup.xml", "files.xml", "questions.xml", "groups.xml", "roles.xml", "scales.xml", "outcomes.xml",
               "course/course.xml", "course/roles.xml", "course/filters.xml", "course/calendar.xml",
@@ -88,7 +88,7 @@ def bundled(tmp_path_factory) -> Backup:
 
 @pytest.fixture(scope="module")
 def reference() -> Backup:
-    return Backup(REFERENCE.read_bytes())
+    return Backup(shared(*REFERENCE).read_bytes())
 
 
 BACKUPS = ["native", "scorm", "bundled", "reference"]

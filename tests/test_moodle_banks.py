@@ -15,7 +15,7 @@ from course_builder.targets.moodle import gift as gift_target
 from course_builder.targets.moodle import moodle_xml
 from course_builder.targets.moodle.bank import bank, percent, plain
 
-from conftest import MINI, SHARED, run_course
+from conftest import MINI, run_course, shared
 from moodle_formats import ALLOWED_PERCENTS, check_text_escaping, read_gift, read_moodle_xml
 
 SPECIAL = "{ } ~ = # : \\ ]]> < & ß"
@@ -188,7 +188,7 @@ def test_moodle_xml_categories_follow_course_then_module(mini: Path, tmp_path: P
 
 def test_moodle_xml_matches_the_layout_of_moodles_own_export():
     """The exporter's layout, checked on the reference export Moodle 4.5.6 wrote."""
-    raw = (SHARED / "reference/moodle/netzwerkkoordination-referenz-questions.xml").read_text(encoding="utf-8")
+    raw = shared("reference", "moodle", "netzwerkkoordination-referenz-questions.xml").read_text(encoding="utf-8")
     assert check_text_escaping(raw) > 0
     assert moodle_xml.escape("<p>x</p>") == "<![CDATA[<p>x</p>]]>"
     assert moodle_xml.escape("Richtig.") == "Richtig."
