@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import json
 import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from course_builder import player
@@ -363,3 +366,23 @@ def next_launch_cmi(version: str, cmi: dict) -> dict:
     assert cmi["exit"] == "suspend"
     return {"entry": "resume", "location": cmi["location"], "suspend_data": cmi["suspend_data"],
             "completion_status": cmi["completion_status"]}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The session's Chromium, as a fixture (import it into a test module to use it)."""
+    return shared_browser()
+
+
+@contextmanager
+def served_lms(course_dir: Path, out: Path):
+    """A course's SCORM packages and scorm-again, served on 127.0.0.1; `.course` is the loaded course."""
+    from course_builder.loader import load
+
+    served = build_served_packages(course_dir, out)
+    server = StaticServer({"/pkg/": served, "/scorm-again/": SCORM_AGAIN}, {"/lms.html": WRAPPER.encode()})
+    server.course = load(course_dir).course
+    try:
+        yield server
+    finally:
+        server.close()

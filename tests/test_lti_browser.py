@@ -3,20 +3,14 @@ the tool, the score reaches the (Moodle-like) gradebook, and a new launch resume
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from lti.db import OutboxScore, Progress
 from lti_harness import Tool, course
 from lti_platform import MoodleLikePlatform
-from scorm_support import answer_quiz, shared_browser
+from scorm_support import answer_quiz, browser  # noqa: F401 (fixture)
 from test_lti_grades import deliver_all
 from test_player_runtime import Learner
-
-
-@pytest.fixture(scope="module")
-def browser():
-    return shared_browser()
 
 
 def test_learner_takes_the_quiz_in_the_browser_and_the_score_arrives(browser, tmp_path):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from lti import ags
 from lti.db import OutboxScore
-from lti_harness import REPO, Tool
+from lti_harness import REPO, Tool, register_pypi_platform
 from lti_platform import ROLE_INSTRUCTOR, SCORE_TYPE, MoodleLikePlatform, form_fields
 from lti_pypi_platform import PypiPlatform
 from test_lti_launch import csrf_of, put_state
@@ -130,7 +130,7 @@ def test_deep_linking_with_lti1p3platform(tmp_path):
     tool = Tool(tmp_path / "data")
     pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
     try:
-        _register_pypi(tool, pypi)
+        register_pypi_platform(tool, pypi)
         login = tool.client.get(pypi.login_url("t1", deep_linking=True).replace(tool.settings.base_url, ""))
         data = httpx.get(login.headers["location"], timeout=5).json()
         launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
@@ -143,15 +143,6 @@ def test_deep_linking_with_lti1p3platform(tmp_path):
     finally:
         pypi.stop()
         tool.close()
-
-
-def _register_pypi(tool: Tool, pypi: PypiPlatform) -> None:
-    from lti.platforms import register_platform
-
-    with tool.tool.Session() as session:
-        register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
-                          auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
-                          deployment_ids=[pypi.deployment_id])
 
 
 # --- scores --------------------------------------------------------------------------------------
@@ -300,7 +291,7 @@ def test_scores_with_lti1p3platform(tmp_path):
     tool = Tool(tmp_path / "data")
     pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
     try:
-        _register_pypi(tool, pypi)
+        register_pypi_platform(tool, pypi)
         login = tool.client.get(pypi.login_url("u1", module="grundlagen").replace(tool.settings.base_url, ""))
         data = httpx.get(login.headers["location"], timeout=5).json()
         launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})

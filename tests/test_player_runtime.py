@@ -13,12 +13,7 @@ from course_builder import player
 from course_builder.loader import load
 
 from conftest import MINI, run_course
-from scorm_support import AXE, PageWatch, StaticServer, answer_quiz, shared_browser
-
-
-@pytest.fixture(scope="session")
-def browser():
-    return shared_browser()
+from scorm_support import AXE, PageWatch, StaticServer, answer_quiz, browser  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")

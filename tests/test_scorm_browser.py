@@ -12,11 +12,10 @@ import re
 import pytest
 
 from course_builder import player
-from course_builder.loader import load
 
 from conftest import MINI
-from scorm_support import (SCORM_AGAIN, WRAPPER, PageWatch, Session, StaticServer, answer_quiz, build_served_packages,
-                           module_pages, next_launch_cmi, shared_browser)
+from scorm_support import (PageWatch, Session, answer_quiz, browser, module_pages,  # noqa: F401 (fixture)
+                           next_launch_cmi, served_lms)
 
 VERSIONS = ["scorm12", "scorm2004"]
 TIMESPAN_12 = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
@@ -47,20 +46,11 @@ RESPONSE_2004 = {
 # --- fixtures --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser():
-    return shared_browser()
-
-
 @pytest.fixture(scope="module")
 def lms(tmp_path_factory):
     """Mini course packages + scorm-again, served on 127.0.0.1."""
-    out = tmp_path_factory.mktemp("scorm-lms")
-    served = build_served_packages(MINI, out)
-    server = StaticServer({"/pkg/": served, "/scorm-again/": SCORM_AGAIN}, {"/lms.html": WRAPPER.encode()})
-    server.course = load(MINI).course
-    yield server
-    server.close()
+    with served_lms(MINI, tmp_path_factory.mktemp("scorm-lms")) as server:
+        yield server
 
 
 def _interactions(sets: dict[str, str]) -> dict[int, dict[str, str]]:

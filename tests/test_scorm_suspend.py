@@ -8,10 +8,9 @@ import shutil
 
 import pytest
 
-from course_builder.loader import load
 
 from conftest import MINI, REPO
-from scorm_support import SCORM_AGAIN, WRAPPER, Session, StaticServer, build_served_packages, next_launch_cmi, shared_browser
+from scorm_support import Session, browser, next_launch_cmi, served_lms  # noqa: F401 (fixture)
 
 LIMIT_12 = 4096
 
@@ -58,22 +57,14 @@ def _suspend_data(session) -> str:
     return values[-1]
 
 
-@pytest.fixture(scope="session")
-def browser():
-    return shared_browser()
-
-
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     course_dir = root / "course"
     shutil.copytree(MINI, course_dir)
     (course_dir / "assessments" / "01-grundlagen" / "quiz.md").write_text(big_quiz(), encoding="utf-8")
-    served = build_served_packages(course_dir, root)
-    server = StaticServer({"/pkg/": served, "/scorm-again/": SCORM_AGAIN}, {"/lms.html": WRAPPER.encode()})
-    server.course = load(course_dir).course
-    yield server
-    server.close()
+    with served_lms(course_dir, root) as server:
+        yield server
 
 
 def test_synthetic_worst_case_fits_scorm12(browser, synthetic):
@@ -112,12 +103,8 @@ def test_synthetic_worst_case_fits_scorm12(browser, synthetic):
 
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bundled")
-    served = build_served_packages(REPO, root)
-    server = StaticServer({"/pkg/": served, "/scorm-again/": SCORM_AGAIN}, {"/lms.html": WRAPPER.encode()})
-    server.course = load(REPO).course
-    yield server
-    server.close()
+    with served_lms(REPO, tmp_path_factory.mktemp("bundled")) as server:
+        yield server
 
 
 def test_largest_bundled_module_fits_scorm12_without_cutting_anything(browser, bundled):
