@@ -20,9 +20,6 @@ class SourceLoc:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
-    def shifted(self, lines: int = 0, col: int | None = None) -> "SourceLoc":
-        return SourceLoc(self.file, self.line + lines, self.col if col is None else col)
-
 
 class Severity(str, enum.Enum):
     ERROR = "error"
@@ -62,7 +59,6 @@ FRONT_MATTER = _code("FM001", E, "front matter missing or not closed")
 SCHEMA_UNKNOWN_KEY = _code("SCH001", E, "unknown key")
 SCHEMA_TYPE = _code("SCH002", E, "wrong type or value")
 SCHEMA_MISSING = _code("SCH003", E, "required field missing")
-SCHEMA_RESERVED = _code("SCH004", E, "key is reserved")
 QUIZ_SYNTAX = _code("QZ001", E, "quiz syntax error")
 QUIZ_UNKNOWN_TYPE = _code("QZ002", E, "unknown question type")
 QUIZ_ATTRIBUTE = _code("QZ003", E, "bad question attribute")
