@@ -8,6 +8,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 
@@ -190,8 +191,6 @@ class Loader:
         if re.match(r"^[a-z][a-z0-9+.-]*:", ref.target, re.I) or ref.target.startswith("//"):
             return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt)
         target = ref.target.split("#")[0].split("?")[0]
-        from urllib.parse import unquote
-
         path = (base / unquote(target)) if target else base
         inside = self.sources.inside(path)
         if inside is None:

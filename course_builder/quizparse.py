@@ -300,13 +300,12 @@ class _Parser:
 
     def numerical(self, answer: Answer, text: str, line: int, raw: str) -> None:
         col = raw.find("=") + 2
-        if DECIMAL_COMMA.search(text):
-            self.err(d.Q_DECIMAL_COMMA, line, col + DECIMAL_COMMA.search(raw[col - 1:]).start() if DECIMAL_COMMA.search(raw[col - 1:]) else col,
-                     f"'{text}' uses a decimal comma", "write numbers with a decimal point: 2.5, not 2,5")
+        comma = DECIMAL_COMMA.search(raw, col - 1)
+        if comma:
+            self.err(d.Q_DECIMAL_COMMA, line, comma.start() + 1, f"'{text}' uses a decimal comma",
+                     "write numbers with a decimal point: 2.5, not 2,5")
             return
-        nm = NUMERICAL.match(text.replace(" ", "") if "±" in text else text.strip())
-        if not nm:
-            nm = NUMERICAL.match(re.sub(r"\s+", "", text))
+        nm = NUMERICAL.match(re.sub(r"\s+", "", text))
         if not nm:
             self.err(d.Q_BAD_NUMBER, line, col, f"'{text}' is not a number with an optional tolerance",
                      "write e.g. '- = 42', '- = 42 ± 0.5' or '- = 42 +- 0.5'")
