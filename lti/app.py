@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -38,8 +38,10 @@ from . import ags, keys
 from .config import Settings
 from .db import Launch, OutboxScore, Platform, Progress, make_engine, migrate, now, sessions, tool_secret
 from .platforms import http_client
-from .security import (DL, LTI, AGS_CLAIM, NRPS_CLAIM, Rejected, consume, cookie_name, cookie_value, csrf_ok,
-                       csrf_token, is_instructor, load_login, start_login, verify_id_token)
+from .launchstore import LaunchRecord, LaunchStore
+from .platforms import PlatformDirectory
+from .security import (DL, LTI, AGS_CLAIM, NRPS_CLAIM, Rejected, cookie_name, cookie_value, csrf_ok, csrf_token,
+                       is_instructor, load_login, start_login, verify_id_token)
 
 log = logging.getLogger("lti.app")
 
@@ -64,6 +66,8 @@ class Tool:
         self.engine = make_engine(settings.db_url)
         migrate(self.engine)
         self.Session = sessions(self.engine)
+        self.store = LaunchStore(self.engine)
+        self.platforms = PlatformDirectory(self.store)
         # For work that waits on a platform while holding a session (grade delivery, roster sync): the
         # platform may call back for our JWKS meanwhile, which must not wait for the same connection.
         self.background = sessions(make_engine(settings.db_url, connections=4))
@@ -125,11 +129,12 @@ class Tool:
     # --- launch helpers ------------------------------------------------------------------------
 
     def launch_for(self, session: Session, launch_id: str) -> Launch:
-        launch = session.get(Launch, launch_id)
-        if launch is None or launch.created_at + LAUNCH_LIFETIME < now():
-            raise Rejected("This page's launch is unknown or has expired; please open the activity again.", 403,
-                           "unknown_launch")
-        return launch
+        return live(session.get(Launch, launch_id))
+
+    def launch_record(self, launch_id: str) -> LaunchRecord:
+        """The launch as the module page needs it: read without the ORM (it is on every launch's path)."""
+        with self.store.connection() as connection:
+            return live(self.store.launch(connection, launch_id))
 
     def instructor_launch(self, session: Session, launch_id: str) -> Launch:
         launch = self.launch_for(session, launch_id)
@@ -146,6 +151,13 @@ class Tool:
         module_id = str(custom.get("module") or query.get("module") or "")
         task_id = str(custom.get("task") or query.get("task") or "")
         return module_id, task_id
+
+
+def live(launch):
+    if launch is None or launch.created_at + LAUNCH_LIFETIME < now():
+        raise Rejected("This page's launch is unknown or has expired; please open the activity again.", 403,
+                       "unknown_launch")
+    return launch
 
 
 def on_loop(func, *args):
@@ -189,8 +201,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
 
         def run():
-            with tool.Session() as session:
-                return start_login(session, settings, params)
+            with tool.store.connection() as connection:
+                return start_login(connection, tool.platforms, settings, params)
         url, state = on_loop(run)
         response = RedirectResponse(url, status_code=302)
         set_state_cookie(response, state)
@@ -268,8 +280,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                     tool.worker.wake()
 
     def do_launch(id_token: str | None, state: str | None, cookies: dict) -> str | Response:
-        with tool.Session() as session:
-            login_state = load_login(session, state)
+        with tool.store.connection() as connection:
+            login_state = load_login(connection, tool.platforms, state)
             cookie = cookies.get(cookie_name(state))
             if cookie is None:
                 # Third-party cookies blocked in the iframe: offer the same login in a top-level window.
@@ -280,7 +292,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 raise Rejected("The login state does not belong to this browser.", 401, "forged_state")
             if not id_token:
                 raise Rejected("The launch has no id_token.", 400, "missing_id_token")
-            claims = verify_id_token(session, settings, tool.http, id_token, login_state, tool.refetch_interval)
+            claims = verify_id_token(connection, tool.platforms, settings, tool.http, id_token, login_state,
+                                     tool.refetch_interval)
             message_type = claims[LTI + "message_type"]
             module_id, task_id = tool.target_of(claims)
             if message_type == "LtiResourceLinkRequest":
@@ -307,11 +320,11 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 nrps_url=str(nrps.get("context_memberships_url") or ""),
                 deep_linking=claim_dict(DL + "deep_linking_settings"), created_at=now())
             # The state and nonce are used up in the same transaction that stores the launch.
-            if not consume(session, login_state, claims["nonce"]):
-                session.rollback()
+            if not tool.store.use_login(connection, login_state.state, claims["nonce"]):
+                connection.rollback()
                 raise Rejected("This login was already used: the launch is a replay.", 401, "replayed_nonce")
-            session.execute(insert(Launch).values(**values))
-            session.commit()
+            tool.store.add_launch(connection, values)
+            connection.commit()
             if (message_type == "LtiResourceLinkRequest" and module_id and course.quiz_for(module_id) is not None
                     and ags.lineitem_missing(values["ags"], values["resource_link_id"])):
                 without_lineitem.add(launch_id)
@@ -325,10 +338,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
     async def play(request: Request) -> Response:
         launch_id = request.path_params["launch_id"]
 
-        def run():
-            with tool.Session() as session:
-                return tool.launch_for(session, launch_id)
-        record = on_loop(run)
+        record = on_loop(tool.launch_record, launch_id)
         if record.message_type != "LtiResourceLinkRequest":
             raise Rejected("This launch does not open a module.", 400, "not_a_module_launch")
         if record.task_id:
@@ -345,7 +355,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             page = page[:at] + bar + page[at:]
         return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
-    def task_page(record: Launch) -> Response:
+    def task_page(record: LaunchRecord) -> Response:
         from . import groups
 
         task = next(t for t in course.tasks if t.id == record.task_id)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from dataclasses import dataclass
+
 import httpx
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import Deployment, Platform, now
+from .launchstore import LaunchStore
 
 JWKS_MAX_AGE = 3600  # seconds a fetched key set is trusted before it is fetched again
 
@@ -44,29 +49,7 @@ def register_platform(session: Session, *, issuer: str, client_id: str, auth_log
     return platform
 
 
-def find_platform(session: Session, issuer: str, client_id: str | None) -> list[Platform]:
-    query = select(Platform).where(Platform.issuer == issuer)
-    if client_id is not None:
-        query = query.where(Platform.client_id == client_id)
-    return list(session.scalars(query))
-
-
-_KNOWN_DEPLOYMENTS: dict[tuple[int, str], int] = {}  # (platform id, deployment id) → when it was seen
 _KEYS: dict[tuple[str, str], RSAKey] = {}  # (n, e) → imported key: importing costs more than verifying
-
-
-def deployment_known(session: Session, platform: Platform, deployment_id: str) -> bool:
-    """Known deployments are remembered for a minute (they are only ever added, not removed)."""
-    seen = _KNOWN_DEPLOYMENTS.get((platform.id, deployment_id))
-    if seen is not None and now() - seen < 60:
-        return True
-    known = session.scalar(select(Deployment.id).where(Deployment.platform_id == platform.id,
-                                                       Deployment.deployment_id == deployment_id)) is not None
-    if known:
-        if len(_KNOWN_DEPLOYMENTS) > 10_000:
-            _KNOWN_DEPLOYMENTS.clear()
-        _KNOWN_DEPLOYMENTS[(platform.id, deployment_id)] = now()
-    return known
 
 
 def _fetch(platform: Platform, client: httpx.Client) -> dict:
@@ -88,20 +71,96 @@ def _find(jwks: dict | None, kid: str) -> dict | None:
     return None
 
 
-def platform_key(session: Session, platform: Platform, kid: str, client: httpx.Client,
-                 refetch_interval: int = 5) -> RSAKey | None:
-    """The platform's public key with this kid: from the cache, else fetched (again once for an unknown kid).
+@dataclass
+class RegisteredPlatform:
+    """A platform as the launch path sees it (read-only apart from the key set it fetches)."""
 
-    refetch_interval limits how often unknown kids can make us fetch, so forged kids cannot turn the
-    tool into a request amplifier against the platform.
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    jwks_url: str
+    trusted_audiences: list
+    jwks: dict | None
+    jwks_fetched_at: int
+    deployments: frozenset[str]
+
+
+class PlatformDirectory:
+    """The registered platforms, held in memory for the launch path.
+
+    Read again from the database every `max_age` seconds, and at once when an issuer, client, platform
+    id or deployment is not found: a registration made by `course lti register` or another instance
+    works with its first launch; a changed URL or removed deployment shows within max_age seconds.
+    Every method takes the caller's DBAPI connection (SQLite: the process has one).
     """
-    jwks = platform.jwks
-    stale = now() - platform.jwks_fetched_at > JWKS_MAX_AGE
-    if jwks is None or stale or (_find(jwks, kid) is None and now() - platform.jwks_fetched_at >= refetch_interval):
-        jwks = _fetch(platform, client)
-        platform.jwks, platform.jwks_fetched_at = jwks, now()
-        session.commit()
-    data = _find(jwks, kid)
+
+    def __init__(self, store: LaunchStore, max_age: float = 5.0):
+        self.store, self.max_age = store, max_age
+        self._by_id: dict[int, RegisteredPlatform] = {}
+        self._loaded_at = float("-inf")
+
+    def reload(self, connection) -> None:
+        rows, deployments = self.store.platforms(connection)
+        by_platform: dict[int, set[str]] = {}
+        for platform_id, deployment_id in deployments:
+            by_platform.setdefault(platform_id, set()).add(deployment_id)
+        fields = {f.name for f in dataclasses.fields(RegisteredPlatform)} - {"deployments"}
+        self._by_id = {row["id"]: RegisteredPlatform(**{k: row[k] for k in fields},
+                                                     deployments=frozenset(by_platform.get(row["id"], ())))
+                       for row in rows}
+        for platform in self._by_id.values():
+            platform.trusted_audiences = platform.trusted_audiences or []
+            platform.jwks_fetched_at = platform.jwks_fetched_at or 0
+        self._loaded_at = time.monotonic()
+
+    def _current(self, connection) -> dict[int, RegisteredPlatform]:
+        if time.monotonic() - self._loaded_at > self.max_age:
+            self.reload(connection)
+        return self._by_id
+
+    def find(self, connection, issuer: str, client_id: str | None) -> list[RegisteredPlatform]:
+        def matching():
+            return [p for p in self._current(connection).values()
+                    if p.issuer == issuer and (client_id is None or p.client_id == client_id)]
+        found = matching()
+        if not found:
+            self.reload(connection)
+            found = matching()
+        return found
+
+    def get(self, connection, platform_id: int) -> RegisteredPlatform | None:
+        platform = self._current(connection).get(platform_id)
+        if platform is None:
+            self.reload(connection)
+            platform = self._by_id.get(platform_id)
+        return platform
+
+    def deployment_known(self, connection, platform: RegisteredPlatform, deployment_id: str) -> bool:
+        current = self._current(connection).get(platform.id)
+        if current is None or deployment_id not in current.deployments:
+            self.reload(connection)
+            current = self._by_id.get(platform.id)
+        return current is not None and deployment_id in current.deployments
+
+    def key(self, connection, platform: RegisteredPlatform, kid: str, client: httpx.Client,
+            refetch_interval: int = 5) -> RSAKey | None:
+        """The platform's public key with this kid: from the cache, else fetched (again once for an unknown kid).
+
+        refetch_interval limits how often unknown kids can make us fetch, so forged kids cannot turn the
+        tool into a request amplifier against the platform.
+        """
+        jwks = platform.jwks
+        stale = now() - platform.jwks_fetched_at > JWKS_MAX_AGE
+        if jwks is None or stale or (_find(jwks, kid) is None and now() - platform.jwks_fetched_at >= refetch_interval):
+            jwks = _fetch(platform, client)
+            platform.jwks, platform.jwks_fetched_at = jwks, now()
+            self.store.store_jwks(connection, platform.id, jwks, platform.jwks_fetched_at)
+        return _public_key(_find(jwks, kid))
+
+
+def _public_key(data: dict | None) -> RSAKey | None:
     if data is None:
         return None
     if data.get("alg") not in (None, "RS256") or data.get("use") not in (None, "sig"):

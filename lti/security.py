@@ -16,12 +16,10 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
-
 from .config import Settings
-from .db import LoginState, Platform, now
-from .platforms import KeyFetchError, deployment_known, find_platform, platform_key
+from .db import now
+from .launchstore import LoginRecord
+from .platforms import KeyFetchError, PlatformDirectory, RegisteredPlatform
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -62,7 +60,7 @@ def own_url(settings: Settings, url: str) -> bool:
 # --- login ----------------------------------------------------------------------------
 
 
-def start_login(session: Session, settings: Settings, params: dict) -> tuple[str, str]:
+def start_login(connection, platforms: PlatformDirectory, settings: Settings, params: dict) -> tuple[str, str]:
     """Check a third-party login request; store state and nonce. Returns (redirect URL, state)."""
     iss = params.get("iss")
     login_hint = params.get("login_hint")
@@ -70,24 +68,22 @@ def start_login(session: Session, settings: Settings, params: dict) -> tuple[str
     if not iss or not login_hint or not target:
         raise Rejected("The login request lacks iss, login_hint or target_link_uri.")
     client_id = params.get("client_id") or None
-    platforms = find_platform(session, iss, client_id)
-    if not platforms:
+    found = platforms.find(connection, iss, client_id)
+    if not found:
         what = f"client {client_id!r} of {iss!r}" if client_id else f"platform {iss!r}"
         raise Rejected(f"The {what} is not registered with this tool.", 403, "unknown_client")
-    if len(platforms) > 1:
+    if len(found) > 1:
         raise Rejected("This platform is registered several times; its login request must name the client_id.")
-    platform = platforms[0]
+    platform = found[0]
     if not own_url(settings, target):
         raise Rejected("target_link_uri points to another host than this tool.", 400, "foreign_target")
     deployment_id = params.get("lti_deployment_id")
-    if deployment_id and not deployment_known(session, platform, deployment_id):
+    if deployment_id and not platforms.deployment_known(connection, platform, deployment_id):
         raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment")
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
-    session.execute(insert(LoginState).values(state=state, nonce=nonce, platform_id=platform.id,
-                                              target_link_uri=target, login_params=kept, created_at=now(),
-                                              expires_at=now() + settings.login_ttl))
-    session.commit()
+    platforms.store.add_login(connection, state=state, nonce=nonce, platform_id=platform.id, target_link_uri=target,
+                              login_params=kept, expires_at=now() + settings.login_ttl)
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
              "client_id": platform.client_id, "redirect_uri": settings.url("/lti/launch"),
              "login_hint": login_hint, "state": state, "nonce": nonce}
@@ -118,18 +114,18 @@ def unverified_parts(token: str) -> tuple[dict, dict]:
         raise Rejected("The id_token cannot be decoded.", 401, "malformed_token") from None
 
 
-def load_login(session: Session, state: str | None) -> LoginState:
+def load_login(connection, platforms: PlatformDirectory, state: str | None) -> LoginRecord:
     if not state:
         raise Rejected("The launch has no state: it did not come from a login through this tool.", 401, "missing_state")
-    login = session.get(LoginState, state)
+    login = platforms.store.login(connection, state)
     if login is None or login.consumed_at is not None or login.expires_at < now():
         raise Rejected("The login state is unknown, used or expired. Please start the activity again from the course.",
                        401, "unknown_state")
     return login
 
 
-def verify_id_token(session: Session, settings: Settings, client: httpx.Client, token: str,
-                    login: LoginState, refetch_interval: int = 5) -> dict:
+def verify_id_token(connection, platforms: PlatformDirectory, settings: Settings, client: httpx.Client, token: str,
+                    login: LoginRecord, refetch_interval: int = 5) -> dict:
     """Every check on the id_token except consuming the nonce; returns the verified claims."""
     if len(token) > settings.max_token_bytes:
         raise Rejected(f"The id_token is larger than {settings.max_token_bytes} bytes.", 413, "oversized_token")
@@ -139,11 +135,13 @@ def verify_id_token(session: Session, settings: Settings, client: httpx.Client, 
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise Rejected("The id_token header names no key (kid).", 401, "missing_kid")
-    platform = session.get(Platform, login.platform_id)
+    platform = platforms.get(connection, login.platform_id)
+    if platform is None:
+        raise Rejected("The platform of this login is no longer registered with this tool.", 403, "unknown_client")
     if unverified.get("iss") != platform.issuer:
         raise Rejected("The id_token's issuer (iss) is not the platform the login came from.", 401, "wrong_iss")
     try:
-        key = platform_key(session, platform, kid, client, refetch_interval)
+        key = platforms.key(connection, platform, kid, client, refetch_interval)
     except KeyFetchError as exc:
         raise Rejected(f"The platform's keys are not available: {exc}.", 502, "jwks_unavailable") from None
     if key is None:
@@ -152,11 +150,12 @@ def verify_id_token(session: Session, settings: Settings, client: httpx.Client, 
         claims = jwt.decode(token, key, algorithms=["RS256"]).claims
     except JoseError:
         raise Rejected("The id_token's signature does not verify with the platform's key.", 401, "bad_signature") from None
-    check_claims(session, settings, platform, login, claims)
+    check_claims(connection, platforms, settings, platform, login, claims)
     return claims
 
 
-def check_claims(session: Session, settings: Settings, platform: Platform, login: LoginState, claims: dict) -> None:
+def check_claims(connection, platforms: PlatformDirectory, settings: Settings, platform: RegisteredPlatform,
+                 login: LoginRecord, claims: dict) -> None:
     t = now()
     leeway = settings.clock_leeway
     if claims.get("iss") != platform.issuer:
@@ -188,12 +187,11 @@ def check_claims(session: Session, settings: Settings, platform: Platform, login
     if not isinstance(nonce, str) or not nonce:
         raise Rejected("The id_token has no nonce.", 401, "missing_nonce")
     if not hmac.compare_digest(nonce.encode(), login.nonce.encode()):
-        used = session.scalar(select(LoginState.consumed_at).where(LoginState.nonce == nonce))
-        if used:
+        if platforms.store.nonce_used(connection, nonce):
             raise Rejected("The id_token's nonce was already used: this launch is a replay.", 401, "replayed_nonce")
         raise Rejected("The id_token's nonce does not belong to this login.", 401, "unknown_nonce")
     deployment_id = claims.get(LTI + "deployment_id")
-    if not isinstance(deployment_id, str) or not deployment_known(session, platform, deployment_id):
+    if not isinstance(deployment_id, str) or not platforms.deployment_known(connection, platform, deployment_id):
         raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment")
     message_type = claims.get(LTI + "message_type")
     if message_type not in MESSAGE_TYPES:
@@ -219,17 +217,6 @@ def check_claims(session: Session, settings: Settings, platform: Platform, login
         settings_claim = claims.get(DL + "deep_linking_settings")
         if not isinstance(settings_claim, dict) or not settings_claim.get("deep_link_return_url"):
             raise Rejected("The deep linking request has no deep_link_return_url.", 400, "missing_dl_settings")
-
-
-def consume(session: Session, login: LoginState, nonce: str) -> bool:
-    """Use the login's state and nonce exactly once, even with several instances racing."""
-    result = session.execute(
-        update(LoginState)
-        .where(LoginState.state == login.state, LoginState.nonce == nonce, LoginState.consumed_at.is_(None),
-               LoginState.expires_at >= now())
-        .values(consumed_at=now())
-    )
-    return result.rowcount == 1
 
 
 INSTRUCTOR_ROLES = ("membership#Instructor", "membership#ContentDeveloper", "membership/Instructor#TeachingAssistant",

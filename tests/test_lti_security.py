@@ -329,6 +329,8 @@ def test_platform_keys_unreachable(tool, platform):
             for row in session.query(Platform):
                 row.jwks, row.jwks_fetched_at = None, 0
             session.commit()
+        with tool.tool.store.connection() as connection:  # the launch path holds registrations in memory
+            tool.tool.platforms.reload(connection)
         before = tool.counts()
         flow = tool.launch(custom={"module": "grundlagen"}, post=False)
         rejected(tool, tool.client.post("/lti/launch", data=flow.fields), "jwks_unavailable", before, 502)

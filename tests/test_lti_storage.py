@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -11,7 +12,8 @@ from sqlalchemy import select, text
 from lti import ags, keys
 from lti.db import Base, Launch, LoginState, OutboxScore, make_engine, migrate, now, sessions
 from lti.platforms import register_platform
-from lti.security import consume
+from lti.launchstore import LaunchStore
+from lti.platforms import PlatformDirectory
 from lti_harness import Tool
 from lti_platform import MoodleLikePlatform
 from lti_postgres import PostgresServer, binaries
@@ -70,12 +72,14 @@ def test_nonce_is_consumed_exactly_once_under_concurrency(db_url):
         session.commit()
     results, barrier = [], threading.Barrier(8, timeout=30)
 
+    store = LaunchStore(engine)
+
     def race():
-        with factory() as session:
-            row = session.get(LoginState, "s1")
+        with store.connection() as connection:
+            row = store.login(connection, "s1")
             barrier.wait()
-            ok = consume(session, row, "n1")
-            session.commit()
+            ok = store.use_login(connection, row.state, "n1")
+            connection.commit()
             results.append(ok)
 
     threads = [threading.Thread(target=race) for _ in range(8)]
@@ -149,6 +153,37 @@ def test_key_rotation_publishes_next_before_use(db_url):
         after = [k["kid"] for k in keys.public_jwks(session)["keys"]]
         assert active_before not in after and new_active in after and len(after) == 2
         assert all("d" not in k for k in keys.public_jwks(session)["keys"])  # never a private part
+    engine.dispose()
+
+
+def test_platform_directory_sees_registrations_at_once_and_changes_within_max_age(db_url):
+    engine = make_engine(db_url)
+    migrate(engine)
+    factory = sessions(engine)
+    first = _platform(factory)
+    directory = PlatformDirectory(LaunchStore(engine), max_age=0.3)
+
+    def ask(method, *args):
+        with directory.store.connection() as connection:
+            return getattr(directory, method)(connection, *args)
+
+    assert [p.id for p in ask("find", "https://moodle.test", "c1")] == [first.id]
+    with factory() as session:
+        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
+                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1"])
+    assert ask("get", first.id).auth_login_url == "https://m/a"  # a changed URL shows after max_age
+    time.sleep(0.4)
+    assert ask("get", first.id).auth_login_url == "https://m/a2"
+    # Registered meanwhile by `course lti register` (another process): found with the first login at once.
+    with factory() as session:
+        second = register_platform(session, issuer="https://other.test", client_id="c2", auth_login_url="https://o/a",
+                                   auth_token_url="https://o/t", jwks_url="https://o/k", deployment_ids=["7"])
+        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
+                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1", "2"])
+    assert [p.id for p in ask("find", "https://other.test", None)] == [second.id]
+    assert ask("deployment_known", ask("get", first.id), "2")
+    assert not ask("deployment_known", ask("get", first.id), "3")
+    assert ask("find", "https://nowhere.test", None) == []
     engine.dispose()
 
 
