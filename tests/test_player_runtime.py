@@ -74,10 +74,40 @@ def test_without_storage_the_page_still_works(browser, site):
         assert learner.visible_page() != "intro"
         learner.page.locator(".toc a[data-page='quiz']").click()
         learner.page.locator("#quiz-submit").click()
+        learner.page.locator("#quiz-confirm-submit").click()  # nothing answered: confirmed
         assert learner.page.locator("#quiz-result").is_visible()
         assert learner.watch.errors == []
     finally:
         context.close()
+
+
+def test_open_questions_are_confirmed_before_an_attempt_is_used(browser, site):
+    course = site.course
+    module = course.modules[0]
+    questions = course.quiz_for(module.id).questions
+    learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+    page = learner.page
+    try:
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, course, module.id, right=True, only=1)
+        page.locator("#quiz-submit").click()
+        confirm = page.locator("#quiz-confirm")
+        assert confirm.is_visible() and not page.locator("#quiz-result").is_visible()
+        numbers = ", ".join(str(n) for n in range(2, len(questions) + 1))
+        assert f"{len(questions) - 1} von {len(questions)} Fragen (Nr. {numbers})" in confirm.text_content()
+        assert page.locator("fieldset.question.is-open").count() == len(questions) - 1
+        assert page.locator("#quiz-submit").is_visible() and not page.locator("#quiz-retry").is_visible()  # no attempt used
+        page.locator("#quiz-confirm-back").click()
+        assert page.evaluate("document.activeElement.closest('fieldset').id") == f"q-{questions[1].id}"
+        # Answering everything clears the marks and the confirmation; submitting then grades at once.
+        answer_quiz(learner, course, module.id, right=True)
+        page.locator("#quiz-form").click(position={"x": 1, "y": 1})  # blur the last field: its change event
+        assert not confirm.is_visible() and page.locator("fieldset.question.is-open").count() == 0
+        page.locator("#quiz-submit").click()
+        assert page.locator("#quiz-result.passed").is_visible() and not confirm.is_visible()
+        assert learner.watch.errors == []
+    finally:
+        learner.context.close()
 
 
 def test_keyboard_only_read_and_take_the_quiz(browser, site):
@@ -106,6 +136,11 @@ def test_keyboard_only_read_and_take_the_quiz(browser, site):
         page.keyboard.press("Space")
         assert page.locator(f'[id="{first.id}-a1"]').is_checked()
         page.locator("#quiz-submit").focus()
+        page.keyboard.press("Enter")
+        # The other questions are open: the confirmation takes the focus; Tab reaches "submit anyway".
+        assert page.evaluate("document.activeElement.id") == "quiz-confirm"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "quiz-confirm-submit"
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "quiz-result"
         page.wait_for_function("document.getElementById('live').textContent.length > 0")

@@ -264,11 +264,41 @@
     });
     return autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
   }
-  function submitQuiz(ev) {
+  // An attempt is used up on submit: with questions still open, the learner confirms first.
+  function isOpen(q, v) {
+    if (v === null || v === undefined) return true;
+    if (q.type === "multiple") return v.indexOf(true) < 0;
+    if (q.type === "matching") return v.indexOf(-1) >= 0;
+    if (q.type === "ordering") return v.indexOf(0) >= 0;
+    return typeof v === "string" && !v.trim();
+  }
+  function openQuestions() { return questions.filter(function (q, i) { return isOpen(q, state.answers[i]); }); }
+  function showOpen(open, focusIt) {
+    var box = $("quiz-confirm");
+    questions.forEach(function (q) { field(q).classList.toggle("is-open", open.indexOf(q) >= 0); });
+    box.hidden = !open.length;
+    if (!open.length) return;
+    $("quiz-confirm-text").textContent = fmt(ui.open_questions, { n: open.length, total: questions.length,
+      list: open.map(function (q) { return field(q).querySelector(".q-number").textContent.replace(".", ""); }).join(", ") });
+    if (focusIt) { box.focus(); announce($("quiz-confirm-text").textContent); }
+  }
+  function requestSubmit(ev) {
     ev.preventDefault();
+    if (state.submitted || attemptsLeft() === 0) return;
+    collect();
+    var open = openQuestions();
+    if (open.length) showOpen(open, true);
+    else submitQuiz();
+  }
+  function toFirstOpen() {
+    var open = openQuestions(), el = open.length && field(open[0]).querySelector("input,select,textarea");
+    if (el) { el.focus(); field(open[0]).scrollIntoView(); }
+  }
+  function submitQuiz() {
     if (state.submitted || attemptsLeft() === 0) return;
     var now = new Date();
     collect();
+    showOpen([], false);
     state.last = gradeAll();
     state.attempts += 1;
     state.submitted = true;
@@ -350,13 +380,16 @@
       arrange();
       questions.forEach(function (q, i) { writeAnswer(q, state.answers[i]); });
       if (state.submitted) { gradeAll(); lock(true); showResult(false); } else lock(false);
-      form.addEventListener("submit", submitQuiz);
+      form.addEventListener("submit", requestSubmit);
+      $("quiz-confirm-submit").addEventListener("click", submitQuiz);
+      $("quiz-confirm-back").addEventListener("click", toFirstOpen);
       $("quiz-retry").addEventListener("click", retry);
       $("quiz-result").setAttribute("tabindex", "-1");
       form.addEventListener("change", function (ev) {
         var fs = ev.target.closest("fieldset");
         if (fs) changedAt[fs.getAttribute("data-qid")] = new Date();
         collect();
+        if (!$("quiz-confirm").hidden) showOpen(openQuestions(), false);
         save(false);
       });
     }
