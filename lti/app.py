@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -382,9 +383,13 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             update = parse_state(data)
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": f"invalid state: {exc}"}, status_code=422)
-        queued = on_loop(write_state, launch_id, update)
+        queued, column_missing = on_loop(write_state, launch_id, update)
         if queued and tool.worker:
             tool.worker.wake()
+        if column_missing and "score" in update:
+            # The launch could not make the link's grade column (platform unreachable then): try again
+            # now that there is a score to send, after answering (it may wait on the platform).
+            return Response(status_code=204, background=BackgroundTask(attach_lineitem, launch_id))
         return Response(status_code=204)
 
     def read_state(launch_id: str) -> dict:
@@ -398,7 +403,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                                                      Progress.resource_link_id == record.resource_link_id,
                                                      Progress.user_id == record.user_id))
 
-    def write_state(launch_id: str, update: dict) -> bool:
+    def write_state(launch_id: str, update: dict) -> tuple[bool, bool]:
+        """(a score was queued, the link still lacks the line item its scores need)"""
         with tool.Session() as session:
             record = tool.launch_for(session, launch_id)
             if record.message_type != "LtiResourceLinkRequest":
@@ -434,7 +440,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 if graded and ags.can_score(record):
                     ags.enqueue(session, record, row.score, row.completion == "completed")
                 session.commit()
-            return graded and ags.can_score(record)
+            return graded and ags.can_score(record), ags.needs_lineitem(record)
 
     # --- teachers ---------------------------------------------------------------------------------
 

@@ -87,11 +87,21 @@ def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platfor
     deliver_all(tool)
     late = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-late")
     assert late.scores["33"][1]["scoreGiven"] == 60
+    # Unreachable at the launch, back when the learner submits: the score itself makes the column.
+    platform.enrol("34")
+    platform.down = True
+    down_id, down_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="34", resource_link="rl-down"))
+    platform.down = False
+    assert not any(i.resource_link_id == "rl-down" for i in platform.lineitems.values())
+    assert put_state(tool, down_id, csrf_of(down_page), dict(body, score=90.0)).status_code == 204
+    deliver_all(tool)
+    down = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-down")
+    assert down.scores["34"][1]["scoreGiven"] == 90
     # A link that has its line item, and a task link (no scores), get no new column.
     tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-dl",
                           lineitem=platform.lineitem("rl-dl")))
     tool.play(tool.launch(custom={"task": "projekt"}, user="32", resource_link="rl-task"))
-    assert len(platform.lineitems) == 3
+    assert len(platform.lineitems) == 4
 
 
 # --- deep linking ---------------------------------------------------------------------------------
