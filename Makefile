@@ -1,4 +1,4 @@
-.PHONY: setup test check build bench
+.PHONY: setup test check build bench bench-scorm bench-lti
 setup:
 	bash scripts/setup.sh
 test:
@@ -7,5 +7,9 @@ check:
 	.venv/bin/course check
 build:
 	.venv/bin/course build --out build
-bench:
+bench: bench-scorm bench-lti
 	.venv/bin/python bench/bench_build.py
+bench-scorm:
+	.venv/bin/python bench/bench_scorm.py
+bench-lti:
+	.venv/bin/python bench/bench_lti.py
