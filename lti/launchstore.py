@@ -93,6 +93,7 @@ class LaunchStore:
     # --- logins and launches --------------------------------------------------------------
 
     def add_login(self, connection, **values) -> None:
+        """Store a login in progress and commit: the platform's answer may reach another instance."""
         values = {"created_at": now(), "consumed_at": None, **values}
         values["login_params"] = json.dumps(values["login_params"])
         self._execute(connection, "insert_login", values)
