@@ -21,7 +21,9 @@
   function each(root, sel, fn) { [].forEach.call(root.querySelectorAll(sel), fn); }
   function isChoice(q) { return q.type === "single" || q.type === "truefalse"; }
   function field(q) { return $("q-" + q.id); }
-  function announce(text) { var live = $("live"); live.textContent = ""; setTimeout(function () { live.textContent = text; }, 50); }
+  // Cleared first so a repeated text is read again; a newer announcement cancels an older pending one.
+  var announcing;
+  function announce(text) { var live = $("live"); clearTimeout(announcing); live.textContent = ""; announcing = setTimeout(function () { live.textContent = text; }, 50); }
 
   // answers: read from / write to the form
   function readAnswer(q) {
