@@ -81,13 +81,31 @@ def validate(cls, data, fallback: SourceLoc, out: list[Diagnostic]):
     reported: set[tuple] = set()
     paths = []
     for err in errors:
-        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal")))))
+        path = _data_path(data, err["loc"])
         if path in reported:
             continue
         reported.add(path)
         paths.append((path, err["type"]))
         out.append(_schema_diagnostic(cls, data, path, err, fallback))
     return _salvage(cls, data, paths)
+
+
+def _data_path(data, loc: tuple) -> tuple:
+    """A pydantic error location as keys and indexes into the YAML data. Pydantic puts union and
+    validator tags (`list[str]`, `function-after[…]`) in between; a key of the data is never one of
+    them, even when an author's key contains brackets."""
+    path, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and ("[" in part or part.startswith(("function-", "literal"))):
+            continue
+        else:
+            node = None  # a missing field: it is named, there is nothing below it
+        path.append(part)
+    return tuple(path)
 
 
 def _schema_diagnostic(cls, data, path: tuple, err: dict, fallback: SourceLoc) -> Diagnostic:
@@ -123,8 +141,7 @@ def _salvage(cls, data: dict, paths: list[tuple[tuple, str]], rounds: int = 5):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            paths = [(tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "literal"))))),
-                      e["type"]) for e in exc.errors()]
+            paths = [(_data_path(data, e["loc"]), e["type"]) for e in exc.errors()]
     return None
 
 

@@ -77,6 +77,9 @@ CASES = [
     # --- schema
     Case("unknown key with suggestion", [("course.yaml", 4, 1, "SCH001")],
          setup=replace("course.yaml", "language: de", "langauge: de")),
+    # Found by the property test: a key with brackets was taken for one of pydantic's union tags.
+    Case("unknown key with brackets in front matter", [("assessments/01-grundlagen/reflexion.md", 5, 1, "SCH001")],
+         setup=replace("assessments/01-grundlagen/reflexion.md", "questions:\n", "questio- [ ] ns:\n")),
     Case("unknown nested key", [("course.yaml", 24, 7, "SCH001")],
          setup=replace("course.yaml", "      place: Hamburg", "      plase: Hamburg")),
     Case("wrong type: text for a number", [("course.yaml", 7, 8, "SCH002")],
