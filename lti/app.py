@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Route
 
 from course_builder import player
-from course_builder.i18n import strings
+from course_builder.i18n import STRINGS, strings
 from course_builder.model import Course
 
 from . import ags, keys
@@ -77,8 +77,10 @@ class Tool:
             keys.ensure_keys(session)
         self.http = http_client(settings.http_timeout)
         self.refetch_interval = refetch_interval
-        self.lang = course.spec.language if course.spec else "de"
-        self.ui = strings(self.lang)
+        language = course.spec.language if course.spec else "de"
+        self.ui = strings(language)
+        # <html lang> names the language the pages are actually in: English for a language without strings.
+        self.lang = language if language.split("-")[0].lower() in STRINGS else "en"
         self.pages: dict[str, str] = {}
         self.lineitems: dict[tuple, str] = {}  # (platform, resource link, container) → line item we found or made
         self.worker = None
@@ -95,7 +97,8 @@ class Tool:
         return HTMLResponse(_env().get_template(template).render(**values), status_code=status)
 
     def error(self, exc: Rejected) -> HTMLResponse:
-        response = self.render("error.html.j2", status=exc.status, message=exc.message, code=exc.code,
+        log.info("rejected (%s, %s): %s", exc.code, exc.status, exc.message)
+        response = self.render("error.html.j2", status=exc.status, message=exc.text(self.ui), code=exc.code,
                                title=self.ui["lti_error"])
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -228,12 +231,12 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_token_bytes * 2:
             raise Rejected(f"The launch request is larger than {settings.max_token_bytes * 2} bytes.", 413,
-                           "oversized_token")
+                           "oversized_request", limit=settings.max_token_bytes * 2)
         form = await request.form(max_fields=20, max_part_size=settings.max_token_bytes * 2)
         id_token, state = form.get("id_token"), form.get("state")
         if isinstance(form.get("error"), str):
-            raise Rejected(f"The platform reported: {form.get('error')} {form.get('error_description') or ''}".strip(),
-                           400, "platform_error")
+            reported = f"{form.get('error')} {form.get('error_description') or ''}".strip()
+            raise Rejected(f"The platform reported: {reported}", 400, "platform_error", error=reported)
         cookies = dict(request.cookies)
         result = on_loop(do_launch, id_token if isinstance(id_token, str) else None,
                                          state if isinstance(state, str) else None, cookies)
@@ -299,9 +302,11 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             module_id, task_id = tool.target_of(claims)
             if message_type == "LtiResourceLinkRequest":
                 if module_id and course.module(module_id) is None:
-                    raise Rejected(f"The module {module_id!r} is not part of this course.", 404, "unknown_module")
+                    raise Rejected(f"The module {module_id!r} is not part of this course.", 404, "unknown_module",
+                                   module=module_id)
                 if task_id and not any(t.id == task_id for t in course.tasks):
-                    raise Rejected(f"The task {task_id!r} is not part of this course.", 404, "unknown_task")
+                    raise Rejected(f"The task {task_id!r} is not part of this course.", 404, "unknown_task",
+                                   task=task_id)
                 if not module_id and not task_id:
                     raise Rejected("The link names no module (custom parameter module=…).", 400, "no_module")
             def claim_dict(name: str) -> dict:
@@ -345,7 +350,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         if record.task_id:
             return task_page(record)
         if course.module(record.module_id) is None:
-            raise Rejected(f"The module {record.module_id!r} is no longer part of this course.", 404, "unknown_module")
+            raise Rejected(f"The module {record.module_id!r} is no longer part of this course.", 404, "unknown_module",
+                           module=record.module_id)
         page = tool.module_page(record.module_id)
         page = page.replace(STATE_PLACEHOLDER, f"/lti/state/{launch_id}").replace(
             CSRF_PLACEHOLDER, csrf_token(settings, launch_id))
@@ -470,7 +476,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 for out in session.scalars(select(OutboxScore).where(OutboxScore.platform_id == record.platform_id,
                                                                      OutboxScore.lineitem_url == lineitem)
                                            .order_by(OutboxScore.timestamp)):
-                    deliveries[out.user_id] = out.status + (f" ({out.last_error})" if out.status == "failed" else "")
+                    deliveries[out.user_id] = {"status": out.status,
+                                               "error": out.last_error if out.status == "failed" else ""}
         quiz = course.quiz_for(record.module_id)
         questions = [q.id for q in quiz.questions] if quiz else []
         per_question = {q: {"correct": 0, "answered": 0} for q in questions}
@@ -486,7 +493,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                     per_question[q]["correct"] += result == "correct"
             view_rows.append({"user_id": row.user_id, "name": names.get(row.user_id, ""), "progress": row.progress,
                               "completion": row.completion, "success": row.success, "score": row.score,
-                              "results": results, "delivery": deliveries.get(row.user_id, "–")})
+                              "results": results, "delivery": deliveries.get(row.user_id)})
         module = course.module(record.module_id)
         return tool.render("teacher.html.j2", rows=view_rows, questions=questions, per_question=per_question,
                            module_title=module.title if module else record.module_id,
@@ -522,7 +529,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 platform = session.get(Platform, record.platform_id)
                 token = deeplinking.response_jwt(session, settings, course, platform, record, chosen)
             return tool.render("autopost.html.j2", action=record.deep_linking["deep_link_return_url"],
-                               fields={"JWT": token}, submit="OK")
+                               fields={"JWT": token}, submit=tool.ui["lti_dl_send"])
         return await run_in_threadpool(respond)
 
     # --- files --------------------------------------------------------------------------------

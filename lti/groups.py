@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 from collections import Counter
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from .nrps import is_learner, sync_roster
 from .security import Rejected, csrf_ok, csrf_token
 
 TARGET_SIZE, MIN_SIZE = 4, 3
+DONE = ("synced", "regions", "formed", "saved")  # what the page can report after an action (lti_groups_<done>)
 
 
 def group_sizes(n: int) -> list[int]:
@@ -58,8 +60,9 @@ def form_groups(people: list[tuple[str, str]]) -> dict[str, int]:
     return assignment
 
 
-def group_label(index: int) -> str:
-    return f"Projektgruppe {index + 1}"
+def group_label(ui: dict[str, str], index: int) -> str:
+    # The same names the Moodle backup gives its project groups.
+    return ui["moodle_group"].format(n=index + 1)
 
 
 def learners(session: Session, launch: Launch) -> list[RosterMember]:
@@ -69,11 +72,11 @@ def learners(session: Session, launch: Launch) -> list[RosterMember]:
     return [r for r in rows if is_learner(r.roles) and r.status == "Active"]
 
 
-def assign(session: Session, launch: Launch) -> None:
+def assign(session: Session, launch: Launch, ui: dict[str, str]) -> None:
     people = learners(session, launch)
     result = form_groups([(p.user_id, p.region) for p in people])
     for person in people:
-        person.group_name = group_label(result[person.user_id])
+        person.group_name = group_label(ui, result[person.user_id])
     session.commit()
 
 
@@ -127,10 +130,10 @@ def export_csv(people: list[RosterMember]) -> str:
     return _csv(rows)
 
 
-def moodle_groups_csv(people: list[RosterMember]) -> str:
+def moodle_groups_csv(people: list[RosterMember], description: str) -> str:
     """For Moodle's Participants > Groups > Import groups (creates the groups)."""
     names = sorted({p.group_name for p in people if p.group_name})
-    return _csv([["groupname", "description"]] + [[name, "Projektarbeit"] for name in names])
+    return _csv([["groupname", "description"]] + [[name, description] for name in names])
 
 
 def moodle_members_csv(people: list[RosterMember], course_shortname: str) -> str:
@@ -160,7 +163,9 @@ def group_of(session: Session, platform_id: int, context_id: str, user_id: str) 
 def routes(tool, rejected_page) -> list:
     settings = tool.settings
 
-    def page(launch_id: str, message: str = "") -> Response:
+    def page(launch_id: str, done: str = "", count: str = "") -> Response:
+        # The redirect after an action names what was done (and how many); the text comes from the UI strings.
+        message = tool.ui["lti_groups_" + done].format(n=count) if done in DONE else ""
         with tool.Session() as session:
             launch = tool.instructor_launch(session, launch_id)
             people = learners(session, launch)
@@ -171,7 +176,9 @@ def routes(tool, rejected_page) -> list:
 
     @rejected_page
     async def show(request: Request) -> Response:
-        return await run_in_threadpool(page, request.path_params["launch_id"], request.query_params.get("m", ""))
+        query = request.query_params
+        return await run_in_threadpool(page, request.path_params["launch_id"], query.get("done", ""),
+                                       query.get("n", "") if query.get("n", "").isdigit() else "")
 
     @rejected_page
     async def act(request: Request) -> Response:
@@ -186,31 +193,33 @@ def routes(tool, rejected_page) -> list:
         values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
         def run() -> str:
+            """What was done, as the query of the redirect back to the page."""
             from .ags import ServiceError
 
             with (tool.background if action == "sync" else tool.Session)() as session:
                 launch = tool.instructor_launch(session, launch_id)
                 if action == "sync":
                     try:
-                        return f"{sync_roster(session, launch, tool.http)} members"
+                        return urlencode({"done": "synced", "n": sync_roster(session, launch, tool.http)})
                     except ServiceError as exc:
-                        raise Rejected(f"The roster could not be fetched: {exc}", 502, "roster_failed") from None
+                        raise Rejected(f"The roster could not be fetched: {exc}", 502, "roster_failed",
+                                       error=exc) from None
                 if action == "form":
-                    assign(session, launch)
-                    return "groups formed"
+                    assign(session, launch, tool.ui)
+                    return urlencode({"done": "formed"})
                 if action == "regions":
-                    return f"{import_regions(session, launch, text)} regions"
+                    return urlencode({"done": "regions", "n": import_regions(session, launch, text)})
                 if action == "save":
                     for person in learners(session, launch):
                         chosen = values.get(f"group-{person.user_id}")
                         if chosen is not None:
                             person.group_name = chosen.strip()[:100]
                     session.commit()
-                    return "saved"
+                    return urlencode({"done": "saved"})
             raise Rejected("Unknown action.", 404, "unknown_action")
 
-        message = await run_in_threadpool(run)
-        return RedirectResponse(f"/lti/groups/{launch_id}?m={message}", status_code=303)
+        done = await run_in_threadpool(run)
+        return RedirectResponse(f"/lti/groups/{launch_id}?{done}", status_code=303)
 
     @rejected_page
     async def export(request: Request) -> Response:
@@ -224,7 +233,7 @@ def routes(tool, rejected_page) -> list:
             if kind == "groups.csv":
                 body = export_csv(people)
             elif kind == "moodle-groups.csv":
-                body = moodle_groups_csv(people)
+                body = moodle_groups_csv(people, tool.ui["project"])
             elif kind == "moodle-members.csv":
                 body = moodle_members_csv(people, shortname)
             else:

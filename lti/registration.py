@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .db import Registration
@@ -58,25 +58,27 @@ def register(tool, openid_configuration: str, registration_token: str | None) ->
         response.raise_for_status()
         config = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise Rejected(f"The platform's configuration could not be read: {exc}", 502, "registration_failed") from None
+        raise Rejected(f"The platform's configuration could not be read: {exc}", 502, "registration_failed",
+                       error=exc) from None
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or not openid_configuration.startswith(issuer.rstrip("/")):
         raise Rejected("The platform's configuration names an issuer that is not its own address.", 400,
                        "registration_issuer")
     for key in ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(config.get(key), str):
-            raise Rejected(f"The platform's configuration lacks {key}.", 400, "registration_incomplete")
+            raise Rejected(f"The platform's configuration lacks {key}.", 400, "registration_incomplete", key=key)
     try:
         answer = client.post(config["registration_endpoint"], json=client_metadata(settings, tool.course.title),
                              headers=headers)
         answer.raise_for_status()
         registered = answer.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise Rejected(f"The platform refused the registration: {exc}", 502, "registration_failed") from None
+        raise Rejected(f"The platform refused the registration: {exc}", 502, "registration_refused",
+                       error=exc) from None
     client_id = registered.get("client_id")
     deployment_id = (registered.get(TOOL_CONFIG) or {}).get("deployment_id")
     if not client_id:
-        raise Rejected("The platform's registration answer has no client_id.", 502, "registration_failed")
+        raise Rejected("The platform's registration answer has no client_id.", 502, "registration_no_client_id")
     with tool.Session() as session:
         register_platform(session, issuer=issuer, client_id=str(client_id),
                           auth_login_url=config["authorization_endpoint"], auth_token_url=config["token_endpoint"],
@@ -88,13 +90,6 @@ def register(tool, openid_configuration: str, registration_token: str | None) ->
     return {"issuer": issuer, "client_id": client_id, "deployment_id": deployment_id}
 
 
-CLOSE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Registered</title></head>
-<body><p>The tool is registered (client id {client_id}). This window closes itself.</p>
-<script>(window.opener || window.parent).postMessage({{subject: "org.imsglobal.lti.close"}}, "*");</script>
-</body></html>"""
-
-
 def routes(tool, rejected_page) -> list:
     @rejected_page
     async def dynamic_registration(request: Request) -> Response:
@@ -103,8 +98,7 @@ def routes(tool, rejected_page) -> list:
             raise Rejected("Dynamic registration needs the platform's openid_configuration URL.", 400,
                            "registration_request")
         result = await run_in_threadpool(register, tool, config_url, request.query_params.get("registration_token"))
-        import html
-
-        return HTMLResponse(CLOSE_PAGE.format(client_id=html.escape(str(result["client_id"]))))
+        # The page closes the platform's registration dialog (org.imsglobal.lti.close).
+        return tool.render("registered.html.j2", client_id=str(result["client_id"]), title=tool.ui["lti_registered_title"])
 
     return [Route("/lti/register", dynamic_registration)]

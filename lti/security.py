@@ -1,7 +1,8 @@
 """OIDC third-party login and id_token validation, following the IMS Security Framework 1.0.
 
-Every check raises Rejected with a message for the person in front of the browser; nothing is
-stored by a rejected launch (the login state is consumed only together with storing the launch).
+Every check raises Rejected with an English message (logged) and a code whose text, in the course's
+language, the error page shows to the person in front of the browser; nothing is stored by a rejected launch
+(the login state is consumed only together with storing the launch).
 """
 
 from __future__ import annotations
@@ -30,9 +31,21 @@ LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "cli
 
 
 class Rejected(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "invalid_request"):
+    """A refused request. `message` is English (the log text and the fallback); the page shows the text of
+    `code` in the course language (i18n key lti_err_<code>), its {placeholders} filled from `details`."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "invalid_request", **details):
         super().__init__(message)
-        self.message, self.status, self.code = message, status, code
+        self.message, self.status, self.code, self.details = message, status, code, details
+
+    def text(self, ui: dict[str, str]) -> str:
+        template = ui.get("lti_err_" + self.code)
+        if template is None:
+            return self.message
+        try:
+            return template.format(**{name: str(value) for name, value in self.details.items()})
+        except (KeyError, IndexError, ValueError):  # a translation naming a detail this call does not pass
+            return self.message
 
 
 def cookie_name(state: str) -> str:
@@ -66,20 +79,24 @@ def start_login(connection, platforms: PlatformDirectory, settings: Settings, pa
     login_hint = params.get("login_hint")
     target = params.get("target_link_uri")
     if not iss or not login_hint or not target:
-        raise Rejected("The login request lacks iss, login_hint or target_link_uri.")
+        raise Rejected("The login request lacks iss, login_hint or target_link_uri.", 400, "incomplete_login")
     client_id = params.get("client_id") or None
     found = platforms.find(connection, iss, client_id)
     if not found:
-        what = f"client {client_id!r} of {iss!r}" if client_id else f"platform {iss!r}"
-        raise Rejected(f"The {what} is not registered with this tool.", 403, "unknown_client")
+        if client_id:
+            raise Rejected(f"The client {client_id!r} of {iss!r} is not registered with this tool.", 403,
+                           "unknown_client", client=client_id, issuer=iss)
+        raise Rejected(f"The platform {iss!r} is not registered with this tool.", 403, "unknown_platform", issuer=iss)
     if len(found) > 1:
-        raise Rejected("This platform is registered several times; its login request must name the client_id.")
+        raise Rejected("This platform is registered several times; its login request must name the client_id.", 400,
+                       "ambiguous_client")
     platform = found[0]
     if not own_url(settings, target):
         raise Rejected("target_link_uri points to another host than this tool.", 400, "foreign_target")
     deployment_id = params.get("lti_deployment_id")
     if deployment_id and not platforms.deployment_known(connection, platform, deployment_id):
-        raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment")
+        raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment",
+                       deployment=deployment_id)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
     platforms.store.add_login(connection, state=state, nonce=nonce, platform_id=platform.id, target_link_uri=target,
@@ -128,24 +145,26 @@ def verify_id_token(connection, platforms: PlatformDirectory, settings: Settings
                     login: LoginRecord, refetch_interval: int = 5) -> dict:
     """Every check on the id_token except consuming the nonce; returns the verified claims."""
     if len(token) > settings.max_token_bytes:
-        raise Rejected(f"The id_token is larger than {settings.max_token_bytes} bytes.", 413, "oversized_token")
+        raise Rejected(f"The id_token is larger than {settings.max_token_bytes} bytes.", 413, "oversized_token",
+                       limit=settings.max_token_bytes)
     header, unverified = unverified_parts(token)
     if header.get("alg") != "RS256":
-        raise Rejected(f"The id_token is signed with {header.get('alg')!r}; this tool accepts RS256 only.", 401, "bad_alg")
+        raise Rejected(f"The id_token is signed with {header.get('alg')!r}; this tool accepts RS256 only.", 401,
+                       "bad_alg", alg=header.get("alg"))
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise Rejected("The id_token header names no key (kid).", 401, "missing_kid")
     platform = platforms.get(connection, login.platform_id)
     if platform is None:
-        raise Rejected("The platform of this login is no longer registered with this tool.", 403, "unknown_client")
+        raise Rejected("The platform of this login is no longer registered with this tool.", 403, "platform_removed")
     if unverified.get("iss") != platform.issuer:
         raise Rejected("The id_token's issuer (iss) is not the platform the login came from.", 401, "wrong_iss")
     try:
         key = platforms.key(connection, platform, kid, client, refetch_interval)
     except KeyFetchError as exc:
-        raise Rejected(f"The platform's keys are not available: {exc}.", 502, "jwks_unavailable") from None
+        raise Rejected(f"The platform's keys are not available: {exc}.", 502, "jwks_unavailable", error=exc) from None
     if key is None:
-        raise Rejected(f"The platform's key set has no RS256 key with kid {kid!r}.", 401, "unknown_kid")
+        raise Rejected(f"The platform's key set has no RS256 key with kid {kid!r}.", 401, "unknown_kid", kid=kid)
     try:
         claims = jwt.decode(token, key, algorithms=["RS256"]).claims
     except JoseError:
@@ -170,8 +189,9 @@ def check_claims(connection, platforms: PlatformDirectory, settings: Settings, p
             raise Rejected("The id_token has several audiences but no authorized party (azp).", 401, "missing_azp")
         untrusted = [a for a in audiences if a != platform.client_id and a not in (platform.trusted_audiences or [])]
         if untrusted:
-            raise Rejected(f"The id_token is also meant for untrusted audiences: {', '.join(map(str, untrusted))}.", 401,
-                           "untrusted_aud")
+            listed = ", ".join(map(str, untrusted))
+            raise Rejected(f"The id_token is also meant for untrusted audiences: {listed}.", 401, "untrusted_aud",
+                           audiences=listed)
     if azp is not None and azp != platform.client_id:
         raise Rejected("The id_token's authorized party (azp) is not this tool.", 401, "wrong_azp")
     exp, iat = claims.get("exp"), claims.get("iat")
@@ -192,12 +212,15 @@ def check_claims(connection, platforms: PlatformDirectory, settings: Settings, p
         raise Rejected("The id_token's nonce does not belong to this login.", 401, "unknown_nonce")
     deployment_id = claims.get(LTI + "deployment_id")
     if not isinstance(deployment_id, str) or not platforms.deployment_known(connection, platform, deployment_id):
-        raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment")
+        raise Rejected(f"Deployment {deployment_id!r} is not registered with this tool.", 403, "unknown_deployment",
+                       deployment=deployment_id)
     message_type = claims.get(LTI + "message_type")
     if message_type not in MESSAGE_TYPES:
-        raise Rejected(f"Message type {message_type!r} is not supported.", 400, "wrong_message_type")
+        raise Rejected(f"Message type {message_type!r} is not supported.", 400, "wrong_message_type",
+                       message_type=message_type)
     if claims.get(LTI + "version") != "1.3.0":
-        raise Rejected(f"LTI version {claims.get(LTI + 'version')!r} is not supported (1.3.0 is).", 400, "wrong_version")
+        raise Rejected(f"LTI version {claims.get(LTI + 'version')!r} is not supported (1.3.0 is).", 400,
+                       "wrong_version", version=claims.get(LTI + "version"))
     target = claims.get(LTI + "target_link_uri")
     if target != login.target_link_uri:
         raise Rejected("target_link_uri differs from the one in the login request.", 401, "target_mismatch")
