@@ -94,7 +94,13 @@ class Tool:
         values.setdefault("lang", self.lang)
         values.setdefault("ui", self.ui)
         values.setdefault("title", self.course.title)
+        values.setdefault("number", self.number)
         return HTMLResponse(_env().get_template(template).render(**values), status_code=status)
+
+    def number(self, value: float) -> str:
+        """A score as people in the course's language write it: 54,55 in German, no trailing zeros."""
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",") if self.lang == "de" else text
 
     def error(self, exc: Rejected) -> HTMLResponse:
         log.info("rejected (%s, %s): %s", exc.code, exc.status, exc.message)

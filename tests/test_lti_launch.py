@@ -105,19 +105,23 @@ def test_teacher_overview_shows_progress_scores_and_question_results(tool):
     done = dict(STATE, progress=1.0, completion="completed", success="passed", score=80.0,
                 interactions=[{"id": FIRST_QUESTION, "result": "correct"}])
     put_state(tool, learner_id, csrf_of(learner_page), done)
+    second_id, second_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="802", resource_link=link))
+    put_state(tool, second_id, csrf_of(second_page), dict(done, score=54.55, success="failed"))
     teacher_id, teacher_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="900",
                                                      roles=[ROLE_INSTRUCTOR], resource_link=link))
     assert f"/lti/teacher/{teacher_id}" in teacher_page
     overview = tool.client.get(f"/lti/teacher/{teacher_id}")
     assert overview.status_code == 200
     row = overview.text.split('data-user="801"', 1)[1].split("</tr>", 1)[0]
-    assert "Ada Lovelace" in row and "100 %" in row and "80.0" in row
+    assert "Ada Lovelace" in row and "100 %" in row and '<td data-score="80.0">80</td>' in row
     assert 'data-completion="completed"' in row and 'data-success="passed"' in row
     assert "result-correct" in row
+    second = overview.text.split('data-user="802"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-score="54.55">54,55</td>' in second  # the mini course is German: decimal comma
     # The teacher's own try of the module (found against Moodle 4.5) is no learner row.
     put_state(tool, teacher_id, csrf_of(teacher_page), dict(STATE, progress=0.5))
     overview = tool.client.get(f"/lti/teacher/{teacher_id}")
-    assert 'data-user="900"' not in overview.text and 'data-learners="1"' in overview.text
+    assert 'data-user="900"' not in overview.text and 'data-learners="2"' in overview.text
     # learners do not get the overview
     assert tool.client.get(f"/lti/teacher/{learner_id}").status_code == 403
 
