@@ -47,11 +47,20 @@ def can_score(launch: Launch) -> bool:
     return bool(launch.ags.get("lineitem")) and SCORE_SCOPE in (launch.ags.get("scope") or [])
 
 
-def enqueue(session: Session, launch: Launch, score: float, completed: bool) -> OutboxScore | None:
-    """Add a score for the launch's user and line item (caller commits). None if the link takes no grades."""
-    if not can_score(launch):
+def enqueue(session: Session, launch: Launch, score: float, completed: bool,
+            column: dict | None = None) -> OutboxScore | None:
+    """Add a score for the launch's user and line item (caller commits). None if the link takes no grades.
+
+    A link that came without a line item but may have one made (`needs_lineitem`) gets a row addressed to
+    the column still to be made (`column`: its label, resourceId and tag); the worker makes or finds the
+    column before it delivers, so the score survives the platform being down when it was earned.
+    """
+    if can_score(launch):
+        lineitem = launch.ags["lineitem"]
+    elif column is not None and needs_lineitem(launch):
+        lineitem = column_placeholder(launch)
+    else:
         return None
-    lineitem = launch.ags["lineitem"]
     last = session.scalar(select(func.max(OutboxScore.timestamp)).where(
         OutboxScore.platform_id == launch.platform_id, OutboxScore.lineitem_url == lineitem,
         OutboxScore.user_id == launch.user_id))
@@ -65,26 +74,13 @@ def enqueue(session: Session, launch: Launch, score: float, completed: bool) -> 
         "gradingProgress": "FullyGraded",
         "timestamp": iso(timestamp),
     }
+    if lineitem != launch.ags.get("lineitem"):
+        payload[COLUMN_KEY] = {**column, "scoreMaximum": 100, "resourceLinkId": launch.resource_link_id}
     row = OutboxScore(platform_id=launch.platform_id, lineitem_url=lineitem, user_id=launch.user_id,
                       timestamp=timestamp, payload=payload, status="pending", attempts=0, next_attempt_at=0,
                       lease_until=0, last_error="")
     session.add(row)
     return row
-
-
-def enqueue_committed(session: Session, launch: Launch, score: float, completed: bool, before_commit=None) -> None:
-    """enqueue + commit, retrying once when a concurrent write took the same timestamp."""
-    for attempt in range(3):
-        if before_commit:
-            before_commit()
-        enqueue(session, launch, score, completed)
-        try:
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
-            if attempt == 2:
-                raise
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -168,6 +164,15 @@ def lineitem_missing(ags: dict, resource_link_id: str) -> bool:
             and LINEITEM_SCOPE in scopes and SCORE_SCOPE in scopes)
 
 
+COLUMN_MARK = "#course-builder-column-for-resource-link="
+COLUMN_KEY = "_column"  # in a placeholder row's payload: the line item to make; never sent as a score
+
+
+def column_placeholder(launch: Launch) -> str:
+    """The outbox address of a score whose line item is still to be made: the container plus the link."""
+    return launch.ags["lineitems"] + COLUMN_MARK + quote(launch.resource_link_id, safe="")
+
+
 def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, label: str, resource_id: str,
                     tag: str) -> str | None:
     """The line item of a resource link that came without one, found by its resource link id or created.
@@ -179,37 +184,66 @@ def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, labe
     if not needs_lineitem(launch):
         return (launch.ags or {}).get("lineitem")
     platform = session.get(Platform, launch.platform_id)
-    container = launch.ags["lineitems"]
+    url = find_or_create_lineitem(session, platform, client, launch.ags["lineitems"], {
+        "scoreMaximum": 100, "label": label, "resourceId": resource_id, "tag": tag,
+        "resourceLinkId": launch.resource_link_id})
+    launch.ags = {**launch.ags, "lineitem": url}
+    session.commit()
+    return url
+
+
+def find_or_create_lineitem(session: Session, platform: Platform, client: httpx.Client, container: str,
+                            column: dict) -> str:
+    """The container's line item for column["resourceLinkId"]: an existing one (made by an earlier launch
+    or another instance), else a new one from `column`."""
+    link = str(column["resourceLinkId"])
     parts = urlsplit(container)
-    query = "&".join(filter(None, [parts.query, "resource_link_id=" + quote(launch.resource_link_id, safe="")]))
+    query = "&".join(filter(None, [parts.query, "resource_link_id=" + quote(link, safe="")]))
     found = service_request(session, platform, [LINEITEM_SCOPE], client, "GET",
                             urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")),
                             headers={"Accept": LINEITEMS_TYPE})
-    url = None
     if found.status_code == 200:
         try:
             items = found.json()
         except ValueError:
             items = []
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and str(item.get("resourceLinkId")) == launch.resource_link_id and item.get("id"):
-                url = str(item["id"])
-                break
-    if url is None:
-        body = {"scoreMaximum": 100, "label": label, "resourceId": resource_id, "tag": tag,
-                "resourceLinkId": launch.resource_link_id}
-        created = service_request(session, platform, [LINEITEM_SCOPE], client, "POST", container,
-                                  content=json.dumps(body).encode(),
-                                  headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE})
-        if created.status_code not in (200, 201):
-            raise ServiceError(f"the platform refused a new line item ({created.status_code})", retry=False)
-        try:
-            url = str(created.json()["id"])
-        except (ValueError, KeyError, TypeError):
-            raise ServiceError("the platform's new line item has no id", retry=False) from None
-    launch.ags = {**launch.ags, "lineitem": url}
-    session.commit()
-    return url
+            if isinstance(item, dict) and str(item.get("resourceLinkId")) == link and item.get("id"):
+                return str(item["id"])
+    elif found.status_code >= 500 or found.status_code == 429:
+        raise ServiceError(f"the platform's line items are unavailable ({found.status_code})")
+    created = service_request(session, platform, [LINEITEM_SCOPE], client, "POST", container,
+                              content=json.dumps(column).encode(),
+                              headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE})
+    if created.status_code >= 500 or created.status_code == 429:
+        raise ServiceError(f"the platform could not make a line item now ({created.status_code})")
+    if created.status_code not in (200, 201):
+        raise ServiceError(f"the platform refused a new line item ({created.status_code})", retry=False)
+    try:
+        return str(created.json()["id"])
+    except (ValueError, KeyError, TypeError):
+        raise ServiceError("the platform's new line item has no id", retry=False) from None
+
+
+def resolve_column(session: Session, platform: Platform, row: OutboxScore, client: httpx.Client) -> bool:
+    """Give a placeholder row its real line item (made or found now). False if a later score of the user for
+    that line item exists already: this older one is then not sent (it would overwrite the newer)."""
+    column = row.payload[COLUMN_KEY]
+    container = row.lineitem_url.split(COLUMN_MARK, 1)[0]
+    url = find_or_create_lineitem(session, platform, client, container, column)
+    newer = session.scalar(select(OutboxScore.id).where(
+        OutboxScore.platform_id == row.platform_id, OutboxScore.lineitem_url == url,
+        OutboxScore.user_id == row.user_id, OutboxScore.timestamp >= row.timestamp).limit(1))
+    # Later launches of the link use the column directly.
+    for launch in session.scalars(select(Launch).where(Launch.platform_id == row.platform_id,
+                                                       Launch.resource_link_id == column["resourceLinkId"])):
+        if needs_lineitem(launch) and launch.ags.get("lineitems") == container:
+            launch.ags = {**launch.ags, "lineitem": url}
+    if newer is not None:
+        return False
+    row.lineitem_url = url
+    row.payload = {k: v for k, v in row.payload.items() if k != COLUMN_KEY}
+    return True
 
 
 # --- the worker -------------------------------------------------------------------------------------
@@ -256,6 +290,12 @@ def deliver(session: Session, row: OutboxScore, client: httpx.Client, policy: Ou
     """Send one score; record the outcome. Returns the new status."""
     platform = session.get(Platform, row.platform_id)
     try:
+        if COLUMN_MARK in row.lineitem_url and not resolve_column(session, platform, row, client):
+            row.status, row.delivered_at = "superseded", now()
+            row.last_error = "a later score of this learner was already queued for the new line item"
+            row.lease_until = 0
+            session.commit()
+            return row.status
         response = service_request(session, platform, [SCORE_SCOPE], client, "POST", scores_url(row.lineitem_url),
                                    content=json.dumps(row.payload).encode(),
                                    headers={"Content-Type": SCORE_TYPE, "Accept": "application/json"})

@@ -25,7 +25,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -272,22 +271,16 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 record.ags = {**record.ags, "lineitem": url}
                 session.commit()
             else:
-                module = course.module(record.module_id)
+                # Made ahead, so teachers see the column before any score; if the platform is unreachable
+                # now, a score's outbox row makes it later (ags.enqueue with column).
+                column = column_for(record)
                 try:
-                    url = ags.ensure_lineitem(session, record, tool.http, module.title, module.id, "module")
+                    url = ags.ensure_lineitem(session, record, tool.http, column["label"], column["resourceId"],
+                                              column["tag"])
                 except (ags.ServiceError, httpx.HTTPError) as exc:
-                    log.warning("no line item for resource link %s: %s", record.resource_link_id, exc)
+                    log.warning("no line item for resource link %s yet: %s", record.resource_link_id, exc)
                     return
                 tool.lineitems[key] = url
-            # A score earned while the link had no column (an earlier launch) is sent now, once.
-            row = progress_row(session, record)
-            sent = session.scalar(select(OutboxScore.id).where(
-                OutboxScore.platform_id == record.platform_id, OutboxScore.lineitem_url == url,
-                OutboxScore.user_id == record.user_id).limit(1))
-            if row is not None and row.score is not None and sent is None:
-                ags.enqueue_committed(session, record, row.score, row.completion == "completed")
-                if tool.worker:
-                    tool.worker.wake()
 
     def do_launch(id_token: str | None, state: str | None, cookies: dict) -> str | Response:
         with tool.store.connection() as connection:
@@ -395,13 +388,9 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             update = parse_state(data)
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": f"invalid state: {exc}"}, status_code=422)
-        queued, column_missing = on_loop(write_state, launch_id, update)
+        queued = on_loop(write_state, launch_id, update)
         if queued and tool.worker:
             tool.worker.wake()
-        if column_missing and "score" in update:
-            # The launch could not make the link's grade column (platform unreachable then): try again
-            # now that there is a score to send, after answering (it may wait on the platform).
-            return Response(status_code=204, background=BackgroundTask(attach_lineitem, launch_id))
         return Response(status_code=204)
 
     def read_state(launch_id: str) -> dict:
@@ -415,8 +404,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                                                      Progress.resource_link_id == record.resource_link_id,
                                                      Progress.user_id == record.user_id))
 
-    def write_state(launch_id: str, update: dict) -> tuple[bool, bool]:
-        """(a score was queued, the link still lacks the line item its scores need)"""
+    def write_state(launch_id: str, update: dict) -> bool:
+        """Store the learner's state; True if a score was queued for the gradebook."""
         with tool.Session() as session:
             record = tool.launch_for(session, launch_id)
             if record.message_type != "LtiResourceLinkRequest":
@@ -441,18 +430,23 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 graded = row.score is not None and (row.score, row.completion, row.success) != before
                 return graded, row
 
-            graded, row = apply()
-            if graded and ags.can_score(record):
-                ags.enqueue(session, record, row.score, row.completion == "completed")
+            def queue(graded: bool, row: Progress) -> bool:
+                return graded and ags.enqueue(session, record, row.score, row.completion == "completed",
+                                              column=column_for(record)) is not None
+
+            queued = queue(*apply())
             try:
                 session.commit()
             except Exception:
                 session.rollback()  # a concurrent write of the same learner: apply again on fresh rows
-                graded, row = apply()
-                if graded and ags.can_score(record):
-                    ags.enqueue(session, record, row.score, row.completion == "completed")
+                queued = queue(*apply())
                 session.commit()
-            return graded and ags.can_score(record), ags.needs_lineitem(record)
+            return queued
+
+    def column_for(record: Launch) -> dict | None:
+        """The grade column a module link gets when the platform gave it none."""
+        module = course.module(record.module_id)
+        return {"label": module.title, "resourceId": module.id, "tag": "module"} if module else None
 
     # --- teachers ---------------------------------------------------------------------------------
 

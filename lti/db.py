@@ -138,7 +138,7 @@ class OutboxScore(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     timestamp: Mapped[int] = mapped_column(BigInteger)  # whole seconds, strictly increasing per user+line item
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|delivered|failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|delivered|failed|superseded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     lease_until: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -42,6 +42,15 @@ def deliver_all(tool: Tool) -> None:
             pass
 
 
+def back_online_and_deliver(tool: Tool, platform: MoodleLikePlatform) -> None:
+    platform.down = False
+    with tool.tool.Session() as session:  # skip the backoff wait
+        for row in session.scalars(select(OutboxScore)):
+            row.next_attempt_at = 0
+        session.commit()
+    deliver_all(tool)
+
+
 def outbox(tool: Tool) -> list[OutboxScore]:
     with tool.tool.Session() as session:
         return session.scalars(select(OutboxScore).order_by(OutboxScore.id)).all()
@@ -220,16 +229,61 @@ def test_platform_down_then_up_delivers_every_score_exactly_once(tool, platform)
     rows = outbox(tool)
     assert all(row.status == "pending" and row.attempts >= 1 for row in rows[:1])
     assert platform.lineitems["1"].received == []
-    platform.down = False
-    with tool.tool.Session() as session:  # skip the backoff wait
-        for row in session.scalars(select(OutboxScore)):
-            row.next_attempt_at = 0
-        session.commit()
-    deliver_all(tool)
+    back_online_and_deliver(tool, platform)
     received = platform.lineitems["1"].received
     assert sorted((s["userId"], s["scoreGiven"]) for s in received) == sorted(
         [(u, v) for u in ("21", "22", "23") for v in (55.0, 80.0)])
     assert all(row.status == "delivered" for row in outbox(tool))
+
+
+def test_a_score_waits_for_its_column_while_the_platform_is_down(tool, platform):
+    # A link imported from a Common Cartridge (no line item) launched while the platform is unreachable:
+    # the column cannot be made at the launch, nor when the scores are earned. They wait in the outbox
+    # with what the column needs; once the platform is back, one column is made and each score arrives once.
+    tool.play(tool.launch(custom={"module": "grundlagen"}, resource_link="rl-warm"))  # keys cached
+    before = len(platform.lineitems)
+    platform.down = True
+    for user, scores in (("41", (40.0, 75.0)), ("42", (90.0,))):
+        platform.enrol(user)
+        launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, resource_link="rl-out"))
+        for score in scores:
+            body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
+                    "score": score}
+            assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+    with httpx.Client(timeout=3) as client:
+        ags.run_once(tool.tool.background, client, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
+    assert len(platform.lineitems) == before
+    assert all(row.status == "pending" for row in outbox(tool))
+    back_online_and_deliver(tool, platform)
+    made = [item for item in platform.lineitems.values() if item.resource_link_id == "rl-out"]
+    module = tool.tool.course.module("grundlagen")
+    assert len(made) == 1 and (made[0].label, made[0].resource_id) == (module.title, module.id)
+    by_user = {u: [s["scoreGiven"] for s in made[0].received if s["userId"] == u] for u in ("41", "42")}
+    assert by_user == {"41": [40.0, 75.0], "42": [90.0]}  # each once, each learner's in order
+    assert all(ags.COLUMN_KEY not in s for s in made[0].received)
+    assert {row.status for row in outbox(tool)} == {"delivered"} and {row.lineitem_url for row in outbox(tool)} == {made[0].id}
+    # The next launch of the link finds the column: no second one, and its scores go there directly.
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="42", resource_link="rl-out"))
+    assert put_state(tool, launch_id, csrf_of(page), {"score": 95.0, "completion": "completed"}).status_code == 204
+    deliver_all(tool)
+    assert len([i for i in platform.lineitems.values() if i.resource_link_id == "rl-out"]) == 1
+    assert made[0].scores["42"][1]["scoreGiven"] == 95.0
+
+
+def test_a_waiting_score_never_overwrites_a_later_one(tool, platform):
+    tool.play(tool.launch(custom={"module": "grundlagen"}, resource_link="rl-warm"))  # keys cached
+    platform.enrol("51")
+    platform.down = True
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="51", resource_link="rl-late2"))
+    assert put_state(tool, launch_id, csrf_of(page), {"score": 30.0, "completion": "completed"}).status_code == 204
+    platform.down = False
+    # Back online before the worker ran: the next launch makes the column, the new score goes there directly.
+    launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="51", resource_link="rl-late2"))
+    assert put_state(tool, launch_id, csrf_of(page), {"score": 85.0, "completion": "completed"}).status_code == 204
+    deliver_all(tool)
+    item = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-late2")
+    assert [s["scoreGiven"] for s in item.received] == [85.0]
+    assert sorted(row.status for row in outbox(tool)) == ["delivered", "superseded"]
 
 
 def test_backoff_doubles_up_to_the_limit(tool, platform):
