@@ -17,13 +17,26 @@ def _settings(url: str | None, data: str | None, database: str | None, **extra) 
 
 
 def _session(settings: Settings):
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     from .db import make_engine, migrate, sessions, tool_secret
 
-    engine = make_engine(settings.db_url)
-    migrate(engine)
-    factory = sessions(engine)
-    with factory() as session:
-        settings.secret = tool_secret(session)
+    try:
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        factory = sessions(engine)
+        with factory() as session:
+            settings.secret = tool_secret(session)
+    except (DBAPIError, ArgumentError, OSError) as exc:
+        # An unreachable server, a wrong URL or an unwritable folder: the admin's to fix, not a bug.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        try:
+            shown = make_url(settings.db_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = "the given URL"
+        raise click.ClickException(f"cannot open the database {shown}: {reason}\n"
+                                   "Check --database (or COURSE_LTI_DATABASE) and --data.") from None
     return factory
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
+
 from conftest import run_course
 from lti_harness import Tool
 from lti_platform import MoodleLikePlatform
@@ -70,3 +72,15 @@ def test_key_rotation_command(tmp_path):
     rotated = run_course("lti", "keys", "--data", data, "--rotate").stdout
     next_kid = first[first.index("next") + 1]
     assert f"active key is now {next_kid}" in rotated
+
+
+@pytest.mark.parametrize("database, reason", [
+    ("postgresql://tool:secret@127.0.0.1:1/lti", "Connection refused"),  # nothing listens on port 1
+    ("sqlite:////proc/no-such-folder/lti.sqlite3", "No such file or directory"),
+    ("mysqlish://x", "Can't load plugin"),
+])
+def test_a_database_that_cannot_be_opened_is_an_error_message_not_a_crash(database, reason):
+    result = run_course("lti", "platforms", "--database", database)
+    assert result.exception is None and result.code != 0
+    assert "cannot open the database" in result.stderr and reason in result.stderr
+    assert "secret" not in result.stderr  # the password is not shown
