@@ -325,7 +325,8 @@ def test_worker_killed_mid_delivery_loses_nothing(tool, platform, tmp_path):
         worker.wait(timeout=10)
     assert any(row.status == "pending" for row in outbox(tool))
     platform.score_delay = 0.0
-    time.sleep(1.1)  # the dead worker's lease runs out
+    # The dead worker's leases run out: 1 s counted in whole seconds, so up to 2 s after the claim.
+    time.sleep(2.1)
     rerun = subprocess.run([sys.executable, "-c", "from course_builder.cli import main; main()", "lti", "worker",
                             "--once", "--lease", "1", "--base-delay", "0"], env=env, cwd=REPO,
                            capture_output=True, text=True, timeout=60)
