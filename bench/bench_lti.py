@@ -8,7 +8,8 @@ Processes: the tool (`course serve --workers N`, SQLite in a temp dir), a Moodle
 (tests/lti_platform.py, own process) and this client (asyncio, one HTTP/1.1 keep-alive connection
 and cookie per client and server). A full launch = GET /lti/login → the platform's auth endpoint
 (signs the id_token with RS256) → POST /lti/launch (every security check, nonce used up, launch
-stored) → GET the module page. All three share the machine's cores.
+stored) → GET the module page → GET the learner's saved state (what the page's runtime asks first).
+All three share the machine's cores.
 
 Two load shapes, because "50 concurrent clients" can mean either:
 - rate: 50 clients, each starting a launch on a fixed schedule, together `--rate` launches per second
@@ -125,7 +126,10 @@ async def one_launch(tool: Connection, platform: Connection, info: dict, tool_ur
     status, headers, body = await tool.request("POST", "/lti/launch", {
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, urlencode(fields).encode())
     assert status == 303, body[:500]
-    status, _, _ = await tool.request("GET", headers["location"][0])
+    page_url = headers["location"][0]
+    status, _, _ = await tool.request("GET", page_url)
+    assert status == 200, status
+    status, _, _ = await tool.request("GET", page_url.replace("/lti/play/", "/lti/state/"))  # the runtime's first ask
     assert status == 200, status
 
 

@@ -394,10 +394,10 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         return Response(status_code=204)
 
     def read_state(launch_id: str) -> dict:
-        with tool.Session() as session:
-            record = tool.launch_for(session, launch_id)
-            row = progress_row(session, record)
-            return {"location": row.location if row else None, "state": row.state if row else None}
+        with tool.store.connection() as connection:  # every page load asks: plain SQL, as the launch
+            record = live(tool.store.launch(connection, launch_id))
+            location, state = tool.store.saved_state(connection, record)
+        return {"location": location, "state": state}
 
     def progress_row(session: Session, record: Launch) -> Progress | None:
         return session.scalar(select(Progress).where(Progress.platform_id == record.platform_id,
