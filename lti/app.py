@@ -495,7 +495,9 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                               "completion": row.completion, "success": row.success, "score": row.score,
                               "results": results, "delivery": deliveries.get(row.user_id)})
         module = course.module(record.module_id)
+        names = {q.id: q.name for q in quiz.questions} if quiz else {}
         return tool.render("teacher.html.j2", rows=view_rows, questions=questions, per_question=per_question,
+                           question_names=names,
                            module_title=module.title if module else record.module_id,
                            context_title=record.context_title, launch_id=launch_id)
 

@@ -3,6 +3,7 @@ device, the teacher's overview; a launch from the PyPI platform `lti1p3platform`
 
 from __future__ import annotations
 
+import html
 import json
 
 import httpx
@@ -106,7 +107,8 @@ def test_teacher_overview_shows_progress_scores_and_question_results(tool):
                 interactions=[{"id": FIRST_QUESTION, "result": "correct"}])
     put_state(tool, learner_id, csrf_of(learner_page), done)
     second_id, second_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="802", resource_link=link))
-    put_state(tool, second_id, csrf_of(second_page), dict(done, score=54.55, success="failed"))
+    put_state(tool, second_id, csrf_of(second_page), dict(done, score=54.55, success="failed",
+                                                             interactions=[{"id": FIRST_QUESTION, "result": "incorrect"}]))
     teacher_id, teacher_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="900",
                                                      roles=[ROLE_INSTRUCTOR], resource_link=link))
     assert f"/lti/teacher/{teacher_id}" in teacher_page
@@ -116,6 +118,10 @@ def test_teacher_overview_shows_progress_scores_and_question_results(tool):
     assert "Ada Lovelace" in row and "100 %" in row and '<td data-score="80.0">80</td>' in row
     assert 'data-completion="completed"' in row and 'data-success="passed"' in row
     assert "result-correct" in row
+    # Per question: the question's name for the teacher, 1 of 2 learners answered the first one correctly.
+    first = course().quiz_for("grundlagen").questions[0]
+    per_question = overview.text.split(f'data-question="{FIRST_QUESTION}"', 1)[1].split("</tr>", 1)[0]
+    assert f"<td>{html.escape(first.name)}</td><td>1</td><td>2</td>" in per_question
     second = overview.text.split('data-user="802"', 1)[1].split("</tr>", 1)[0]
     assert '<td data-score="54.55">54,55</td>' in second  # the mini course is German: decimal comma
     # The teacher's own try of the module (found against Moodle 4.5) is no learner row.
