@@ -3,6 +3,7 @@ by Starlette's TestClient as the learner's browser (cookie jar, https://tool.tes
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,9 +140,30 @@ def tool(platform, tmp_path_factory):
     t.close()
 
 
-def register_pypi_platform(tool: Tool, pypi) -> None:
-    """Register an lti1p3platform (PyPI) platform with the tool, as `course lti register` would."""
-    with tool.tool.Session() as session:
-        register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
-                          auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
-                          deployment_ids=[pypi.deployment_id])
+@contextlib.contextmanager
+def tool_with_pypi_platform(data_dir: Path):
+    """(tool, platform): an lti1p3platform (PyPI) platform registered with the tool as `course lti register`
+    would do it; both stopped afterwards."""
+    from lti_pypi_platform import PypiPlatform
+
+    tool = Tool(data_dir)
+    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
+    try:
+        with tool.tool.Session() as session:
+            register_platform(session, issuer=pypi.url, client_id=pypi.client_id, auth_login_url=pypi.url + "/auth",
+                              auth_token_url=pypi.url + "/token", jwks_url=pypi.url + "/jwks",
+                              deployment_ids=[pypi.deployment_id])
+        yield tool, pypi
+    finally:
+        pypi.stop()
+        tool.close()
+
+
+def pypi_launch(tool: Tool, pypi, user: str, **login) -> Flow:
+    """Login at the tool → the PyPI platform's auth answer → POST /lti/launch."""
+    started = tool.client.get(pypi.login_url(user, **login).replace(tool.settings.base_url, ""))
+    assert started.status_code == 302, started.text
+    fields = httpx.get(started.headers["location"], timeout=5).json()
+    assert fields["launch_url"] == tool.settings.url("/lti/launch")
+    launch = tool.client.post("/lti/launch", data={"id_token": fields["id_token"], "state": fields["state"]})
+    return Flow(started, launch, fields)

@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from lti import ags
 from lti.db import OutboxScore
-from lti_harness import REPO, Tool, register_pypi_platform
+from lti_harness import REPO, Tool, pypi_launch, tool_with_pypi_platform
 from lti_platform import ROLE_INSTRUCTOR, SCORE_TYPE, MoodleLikePlatform, form_fields
-from lti_pypi_platform import PypiPlatform
 from test_lti_launch import csrf_of, put_state
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -146,22 +145,14 @@ def test_deep_linking_post_needs_csrf(tool):
 
 
 def test_deep_linking_with_lti1p3platform(tmp_path):
-    tool = Tool(tmp_path / "data")
-    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
-    try:
-        register_pypi_platform(tool, pypi)
-        login = tool.client.get(pypi.login_url("t1", deep_linking=True).replace(tool.settings.base_url, ""))
-        data = httpx.get(login.headers["location"], timeout=5).json()
-        launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
+    with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
+        launch = pypi_launch(tool, pypi, "t1", deep_linking=True).launch
         picker = tool.client.get(launch.headers["location"])
         csrf = picker.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         answer = tool.client.post(launch.headers["location"], data={"csrf": csrf, "item": "module:grundlagen"})
         action, fields = form_fields(answer.text)
         assert httpx.post(action, data=fields, timeout=5).status_code == 200
         assert [i["custom"] for i in pypi.dl_items[-1]] == [{"module": "grundlagen"}]
-    finally:
-        pypi.stop()
-        tool.close()
 
 
 # --- scores --------------------------------------------------------------------------------------
@@ -353,17 +344,8 @@ def test_in_app_worker_delivers_without_help(platform, tmp_path):
 
 
 def test_scores_with_lti1p3platform(tmp_path):
-    tool = Tool(tmp_path / "data")
-    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
-    try:
-        register_pypi_platform(tool, pypi)
-        login = tool.client.get(pypi.login_url("u1", module="grundlagen").replace(tool.settings.base_url, ""))
-        data = httpx.get(login.headers["location"], timeout=5).json()
-        launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
-        launch_id, page = tool.play(type("F", (), {"launch": launch})())
+    with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
+        launch_id, page = tool.play(pypi_launch(tool, pypi, "u1", module="grundlagen"))
         put_state(tool, launch_id, csrf_of(page), {"score": 88.0, "completion": "completed", "success": "passed"})
         deliver_all(tool)
         assert [(s["userId"], s["scoreGiven"], s["line_item"]) for s in pypi.scores] == [("u1", 88.0, "7")]
-    finally:
-        pypi.stop()
-        tool.close()

@@ -6,14 +6,12 @@ import csv
 import io
 from collections import Counter
 
-import httpx
 import pytest
 from hypothesis import given, strategies as st
 
 from lti.groups import form_groups, group_sizes
-from lti_harness import Tool, register_pypi_platform
+from lti_harness import Tool, pypi_launch, tool_with_pypi_platform
 from lti_platform import ROLE_INSTRUCTOR, MoodleLikePlatform
-from lti_pypi_platform import PypiPlatform
 
 
 @given(st.integers(min_value=6, max_value=400))
@@ -124,21 +122,11 @@ def test_learner_sees_their_group_in_the_project_task(platform, tmp_path):
 
 
 def test_roster_from_lti1p3platform(tmp_path):
-    tool = Tool(tmp_path / "data")
-    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
-    try:
-        from lti.nrps import sync_roster
-        from lti.db import Launch
+    from lti.db import Launch
+    from lti.nrps import sync_roster
 
-        register_pypi_platform(tool, pypi)
-        login = tool.client.get(pypi.login_url("u9", module="grundlagen",
-                                               roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"])
-                                .replace(tool.settings.base_url, ""))
-        data = httpx.get(login.headers["location"], timeout=5).json()
-        launch = tool.client.post("/lti/launch", data={"id_token": data["id_token"], "state": data["state"]})
+    with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
+        launch = pypi_launch(tool, pypi, "u9", module="grundlagen", roles=[ROLE_INSTRUCTOR]).launch
         launch_id = launch.headers["location"].rsplit("/", 1)[-1]
         with tool.tool.background() as session:
             assert sync_roster(session, session.get(Launch, launch_id), tool.tool.http) == 2
-    finally:
-        pypi.stop()
-        tool.close()

@@ -9,9 +9,8 @@ import json
 import httpx
 import pytest
 
-from lti_harness import Tool, course, platform, register_pypi_platform, tool  # noqa: F401 (fixtures)
+from lti_harness import Tool, course, platform, pypi_launch, tool, tool_with_pypi_platform  # noqa: F401 (fixtures)
 from lti_platform import ROLE_INSTRUCTOR
-from lti_pypi_platform import PypiPlatform
 
 
 def csrf_of(page: str) -> str:
@@ -138,21 +137,7 @@ def test_project_task_launch(tool):
 
 
 def test_launch_from_lti1p3platform(tmp_path):
-    tool = Tool(tmp_path / "data")
-    pypi = PypiPlatform(tool.settings.base_url, tool.server.url + "/.well-known/jwks.json")
-    try:
-
-        register_pypi_platform(tool, pypi)
-        login_url = pypi.login_url("u1", module="grundlagen")
-        login = tool.client.get(login_url.replace(tool.settings.base_url, ""))
-        assert login.status_code == 302, login.text
-        launch_data = httpx.get(login.headers["location"], timeout=5).json()
-        assert launch_data["launch_url"] == "https://tool.test/lti/launch"
-        response = tool.client.post("/lti/launch", data={"id_token": launch_data["id_token"],
-                                                         "state": launch_data["state"]})
-        launch_id, page = tool.play(type("F", (), {"launch": response})())
+    with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
+        launch_id, page = tool.play(pypi_launch(tool, pypi, "u1", module="grundlagen"))
         assert '"module":"grundlagen"' in page
         assert put_state(tool, launch_id, csrf_of(page), STATE).status_code == 204
-    finally:
-        pypi.stop()
-        tool.close()
