@@ -28,6 +28,22 @@ def postgres():
     server.stop()
 
 
+@pytest.fixture
+def migrated():
+    """open(url, connections=1) -> (engine, session factory) on a migrated database; engines disposed after."""
+    engines = []
+
+    def open_database(url: str, connections: int = 1):
+        engine = make_engine(url, connections=connections)
+        migrate(engine)
+        engines.append(engine)
+        return engine, sessions(engine)
+
+    yield open_database
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
@@ -60,10 +76,8 @@ def _platform(factory):
                                  auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1"])
 
 
-def test_nonce_is_consumed_exactly_once_under_concurrency(db_url):
-    engine = make_engine(db_url, connections=8)  # eight connections race, as eight instances would
-    migrate(engine)
-    factory = sessions(engine)
+def test_nonce_is_consumed_exactly_once_under_concurrency(db_url, migrated):
+    engine, factory = migrated(db_url, connections=8)  # eight connections race, as eight instances would
     platform = _platform(factory)
     with factory() as session:
         login = LoginState(state="s1", nonce="n1", platform_id=platform.id, target_link_uri="https://t/",
@@ -88,13 +102,10 @@ def test_nonce_is_consumed_exactly_once_under_concurrency(db_url):
     for t in threads:
         t.join(timeout=60)
     assert sorted(results) == [False] * 7 + [True]
-    engine.dispose()
 
 
-def test_outbox_rows_are_claimed_by_one_worker_only(db_url):
-    engine = make_engine(db_url, connections=4)
-    migrate(engine)
-    factory = sessions(engine)
+def test_outbox_rows_are_claimed_by_one_worker_only(db_url, migrated):
+    _, factory = migrated(db_url, connections=4)
     platform = _platform(factory)
     with factory() as session:
         for user in range(20):
@@ -118,13 +129,10 @@ def test_outbox_rows_are_claimed_by_one_worker_only(db_url):
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 20
-    engine.dispose()
 
 
-def test_timestamps_strictly_increase_per_user_and_line_item(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    factory = sessions(engine)
+def test_timestamps_strictly_increase_per_user_and_line_item(db_url, migrated):
+    _, factory = migrated(db_url)
     platform = _platform(factory)
     with factory() as session:
         launch = Launch(id="l", platform_id=platform.id, deployment_id="1", message_type="x", user_id="u",
@@ -136,13 +144,10 @@ def test_timestamps_strictly_increase_per_user_and_line_item(db_url):
         session.commit()
         stamps = session.scalars(select(OutboxScore.timestamp).order_by(OutboxScore.id)).all()
     assert all(b > a for a, b in zip(stamps, stamps[1:]))
-    engine.dispose()
 
 
-def test_key_rotation_publishes_next_before_use(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    factory = sessions(engine)
+def test_key_rotation_publishes_next_before_use(db_url, migrated):
+    _, factory = migrated(db_url)
     with factory() as session:
         keys.ensure_keys(session)
         published = [k["kid"] for k in keys.public_jwks(session)["keys"]]
@@ -153,13 +158,10 @@ def test_key_rotation_publishes_next_before_use(db_url):
         after = [k["kid"] for k in keys.public_jwks(session)["keys"]]
         assert active_before not in after and new_active in after and len(after) == 2
         assert all("d" not in k for k in keys.public_jwks(session)["keys"])  # never a private part
-    engine.dispose()
 
 
-def test_platform_directory_sees_registrations_at_once_and_changes_within_max_age(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    factory = sessions(engine)
+def test_platform_directory_sees_registrations_at_once_and_changes_within_max_age(db_url, migrated):
+    engine, factory = migrated(db_url)
     first = _platform(factory)
     directory = PlatformDirectory(LaunchStore(engine), max_age=0.3)
 
@@ -184,7 +186,6 @@ def test_platform_directory_sees_registrations_at_once_and_changes_within_max_ag
     assert ask("deployment_known", ask("get", first.id), "2")
     assert not ask("deployment_known", ask("get", first.id), "3")
     assert ask("find", "https://nowhere.test", None) == []
-    engine.dispose()
 
 
 def test_full_launch_on_postgresql(postgres, tmp_path):
@@ -198,10 +199,8 @@ def test_full_launch_on_postgresql(postgres, tmp_path):
         platform.stop()
 
 
-def test_housekeeping_forgets_old_login_states(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'lti.sqlite3'}")
-    migrate(engine)
-    factory = sessions(engine)
+def test_housekeeping_forgets_old_login_states(tmp_path, migrated):
+    _, factory = migrated(f"sqlite:///{tmp_path / 'lti.sqlite3'}")
     platform = _platform(factory)
     with factory() as session:
         session.add(LoginState(state="old", nonce="n-old", platform_id=platform.id, target_link_uri="https://t/",
@@ -212,4 +211,3 @@ def test_housekeeping_forgets_old_login_states(tmp_path):
     assert ags.housekeeping(factory) == 1
     with factory() as session:
         assert [s.state for s in session.scalars(select(LoginState))] == ["new"]
-    engine.dispose()
