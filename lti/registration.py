@@ -48,16 +48,27 @@ def client_metadata(settings, title: str) -> dict:
     }
 
 
+def _json_object(send) -> dict:
+    """The JSON object a request to the platform answers with; ValueError saying why there is none."""
+    try:
+        response = send()
+        response.raise_for_status()
+        value = response.json()
+    except httpx.HTTPError as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(value, dict):
+        raise ValueError("the answer is not a JSON object")
+    return value
+
+
 def register(tool, openid_configuration: str, registration_token: str | None) -> dict:
     settings, client = tool.settings, tool.http
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
     try:
-        response = client.get(openid_configuration, headers=headers)
-        response.raise_for_status()
-        config = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        config = _json_object(lambda: client.get(openid_configuration, headers=headers))
+    except ValueError as exc:
         raise Rejected(f"The platform's configuration could not be read: {exc}", 502, "registration_failed",
                        error=exc) from None
     issuer = config.get("issuer")
@@ -68,11 +79,9 @@ def register(tool, openid_configuration: str, registration_token: str | None) ->
         if not isinstance(config.get(key), str):
             raise Rejected(f"The platform's configuration lacks {key}.", 400, "registration_incomplete", key=key)
     try:
-        answer = client.post(config["registration_endpoint"], json=client_metadata(settings, tool.course.title),
-                             headers=headers)
-        answer.raise_for_status()
-        registered = answer.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        registered = _json_object(lambda: client.post(config["registration_endpoint"], headers=headers,
+                                                      json=client_metadata(settings, tool.course.title)))
+    except ValueError as exc:
         raise Rejected(f"The platform refused the registration: {exc}", 502, "registration_refused",
                        error=exc) from None
     client_id = registered.get("client_id")
