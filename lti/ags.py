@@ -75,7 +75,7 @@ def enqueue(session: Session, launch: Launch, score: float, completed: bool,
         "timestamp": iso(timestamp),
     }
     if lineitem != launch.ags.get("lineitem"):
-        payload[COLUMN_KEY] = {**column, "scoreMaximum": 100, "resourceLinkId": launch.resource_link_id}
+        payload[COLUMN_KEY] = lineitem_body(launch, column)
     row = OutboxScore(platform_id=launch.platform_id, lineitem_url=lineitem, user_id=launch.user_id,
                       timestamp=timestamp, payload=payload, status="pending", attempts=0, next_attempt_at=0,
                       lease_until=0, last_error="")
@@ -173,8 +173,12 @@ def column_placeholder(launch: Launch) -> str:
     return launch.ags["lineitems"] + COLUMN_MARK + quote(launch.resource_link_id, safe="")
 
 
-def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, label: str, resource_id: str,
-                    tag: str) -> str | None:
+def lineitem_body(launch: Launch, column: dict) -> dict:
+    """The line item to make for the launch's resource link; `column`: its label, resourceId and tag."""
+    return {**column, "scoreMaximum": 100, "resourceLinkId": launch.resource_link_id}
+
+
+def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, column: dict) -> str | None:
     """The line item of a resource link that came without one, found by its resource link id or created.
 
     Moodle gives links imported from a Common Cartridge no grade item, so their launches carry only the
@@ -184,9 +188,7 @@ def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, labe
     if not needs_lineitem(launch):
         return (launch.ags or {}).get("lineitem")
     platform = session.get(Platform, launch.platform_id)
-    url = find_or_create_lineitem(session, platform, client, launch.ags["lineitems"], {
-        "scoreMaximum": 100, "label": label, "resourceId": resource_id, "tag": tag,
-        "resourceLinkId": launch.resource_link_id})
+    url = find_or_create_lineitem(session, platform, client, launch.ags["lineitems"], lineitem_body(launch, column))
     launch.ags = {**launch.ags, "lineitem": url}
     session.commit()
     return url

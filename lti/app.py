@@ -273,10 +273,8 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             else:
                 # Made ahead, so teachers see the column before any score; if the platform is unreachable
                 # now, a score's outbox row makes it later (ags.enqueue with column).
-                column = column_for(record)
                 try:
-                    url = ags.ensure_lineitem(session, record, tool.http, column["label"], column["resourceId"],
-                                              column["tag"])
+                    url = ags.ensure_lineitem(session, record, tool.http, column_for(record))
                 except (ags.ServiceError, httpx.HTTPError) as exc:
                     log.warning("no line item for resource link %s yet: %s", record.resource_link_id, exc)
                     return
