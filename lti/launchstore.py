@@ -76,21 +76,22 @@ class LaunchStore:
         finally:
             connection.close()
 
-    def _one(self, connection, name: str, params: dict):
+    @contextlib.contextmanager
+    def _cursor(self, connection, name: str, params: dict | None = None) -> Iterator:
         cursor = connection.cursor()
         try:
-            cursor.execute(self.sql[name], params)
-            return cursor.fetchone()
+            cursor.execute(self.sql[name], params or {})
+            yield cursor
         finally:
             cursor.close()
 
+    def _one(self, connection, name: str, params: dict):
+        with self._cursor(connection, name, params) as cursor:
+            return cursor.fetchone()
+
     def _execute(self, connection, name: str, params: dict) -> int:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(self.sql[name], params)
+        with self._cursor(connection, name, params) as cursor:
             return cursor.rowcount
-        finally:
-            cursor.close()
 
     # --- logins and launches --------------------------------------------------------------
 
@@ -131,14 +132,10 @@ class LaunchStore:
     # --- platforms ----------------------------------------------------------------------------
 
     def platforms(self, connection) -> tuple[list[dict], list[tuple[int, str]]]:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(self.sql["platforms"])
+        with self._cursor(connection, "platforms") as cursor:
             platforms = [_decoded("platforms", dict(zip(PLATFORM_COLUMNS, row))) for row in cursor.fetchall()]
-            cursor.execute(self.sql["deployments"])
+        with self._cursor(connection, "deployments") as cursor:
             deployments = [(int(platform_id), str(deployment)) for platform_id, deployment in cursor.fetchall()]
-        finally:
-            cursor.close()
         connection.commit()  # PostgreSQL: end the read transaction before the connection idles
         return platforms, deployments
 

@@ -120,29 +120,24 @@ class PlatformDirectory:
             self.reload(connection)
         return self._by_id
 
+    def _look(self, connection, pick):
+        """pick(platforms by id) on what is held; on a miss, on a fresh read of the database."""
+        return pick(self._current(connection)) or pick(self._reloaded(connection))
+
+    def _reloaded(self, connection) -> dict[int, RegisteredPlatform]:
+        self.reload(connection)
+        return self._by_id
+
     def find(self, connection, issuer: str, client_id: str | None) -> list[RegisteredPlatform]:
-        def matching():
-            return [p for p in self._current(connection).values()
-                    if p.issuer == issuer and (client_id is None or p.client_id == client_id)]
-        found = matching()
-        if not found:
-            self.reload(connection)
-            found = matching()
-        return found
+        return self._look(connection, lambda by_id: [p for p in by_id.values() if p.issuer == issuer and (
+            client_id is None or p.client_id == client_id)])
 
     def get(self, connection, platform_id: int) -> RegisteredPlatform | None:
-        platform = self._current(connection).get(platform_id)
-        if platform is None:
-            self.reload(connection)
-            platform = self._by_id.get(platform_id)
-        return platform
+        return self._look(connection, lambda by_id: by_id.get(platform_id))
 
     def deployment_known(self, connection, platform: RegisteredPlatform, deployment_id: str) -> bool:
-        current = self._current(connection).get(platform.id)
-        if current is None or deployment_id not in current.deployments:
-            self.reload(connection)
-            current = self._by_id.get(platform.id)
-        return current is not None and deployment_id in current.deployments
+        return self._look(connection, lambda by_id: platform.id in by_id and
+                          deployment_id in by_id[platform.id].deployments)
 
     def key(self, connection, platform: RegisteredPlatform, kid: str, client: httpx.Client,
             refetch_interval: int = 5) -> RSAKey | None:
