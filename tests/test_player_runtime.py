@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 
 import pytest
@@ -62,6 +63,17 @@ def test_without_lms_progress_is_kept_in_local_storage(browser, site):
         assert learner.watch.errors == []
     finally:
         learner.context.close()
+
+
+def test_the_page_carries_the_strings_the_runtime_shows_and_no_others(site):
+    script = player.static_files()["learner.js"].decode()
+    shown = set(re.findall(r"\bui\.(\w+)", script))
+    # ui[g.result]: the values grading assigns to g.result
+    shown |= set(re.findall(r'"(\w+)"', re.search(r"g\.result = ([^;]+);", script).group(1)))
+    assert shown == set(player.RUNTIME_STRINGS)
+    page = (site.handler.roots["/"] / "module" / site.course.modules[0].id / "index.html").read_text(encoding="utf-8")
+    carried = json.loads(re.search(r'id="player-strings">(.*?)</script>', page).group(1))
+    assert set(carried) == shown and all(carried.values())
 
 
 def test_without_storage_the_page_still_works(browser, site):

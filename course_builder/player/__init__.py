@@ -231,6 +231,12 @@ def json_for_script(data: dict) -> Markup:
     return Markup(text)
 
 
+# The strings learner.js itself shows (the page's HTML has the rest already); only these travel as JSON,
+# not the whole table with the LTI tool's teacher pages and error texts.
+RUNTIME_STRINGS = ("attempts_left", "correct", "failed", "finished", "incorrect", "no_attempts", "open_questions",
+                   "page_of", "partly", "passed", "resume", "score")
+
+
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
     rewriter = _Rewriter(course, module, ctx)
     lang = course.spec.language if course.spec else "de"
@@ -250,6 +256,7 @@ def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
         course=course, module=module, pages=pages, ui=ui, lang=lang, ctx=ctx,
         summary=rewriter.html(module.summary, module.path, []),
         data=json_for_script(module_data(course, module, ctx, pages)),
+        runtime_strings=json_for_script({key: ui[key] for key in RUNTIME_STRINGS}),
         minutes=course.module_minutes(module), pass_mark=pass_mark(course, module),
     )
 
