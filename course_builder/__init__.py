@@ -9,11 +9,11 @@ __version__ = "0.1.0"
 
 def check(root: Path):
     """Load and check a course folder: (model, sorted diagnostics). Raises loader.NotACourse."""
-    from .checks import run_checks
+    from .checks import run_checks, switched_off
     from .diagnostics import sort_unique
     from .loader import load
 
     result = load(Path(root))
     diagnostics = list(result.diagnostics)
     diagnostics += run_checks(result.course)
-    return result.course, sort_unique(diagnostics)
+    return result.course, sort_unique(switched_off(result.course, diagnostics))

@@ -100,6 +100,15 @@ MOD_NO_QUIZ = _code("MOD002", W, "module has no quiz")
 TERM_AVOID = _code("TERM001", W, "term to avoid (glossary)")
 CONTENT_PLACEHOLDER = _code("TXT001", W, "placeholder text")
 CONTENT_QUOTES = _code("TXT002", W, "German quotation mark closed with the wrong character")
+ITEM_LONGEST = _code("ITEM001", W, "right answer is often the longest option")
+ITEM_RIGHT_COUNT = _code("ITEM002", W, "multiple-response items share one count of right answers")
+ITEM_TRUEFALSE = _code("ITEM003", W, "true/false keys are unbalanced")
+ITEM_ABSOLUTE = _code("ITEM004", W, "absolute word in a distractor")
+ITEM_WILDCARD = _code("ITEM005", W, "short answer starts with a wildcard")
+ITEM_STEM_ANSWER = _code("ITEM006", W, "stem contains an answer")
+ITEM_SAME_ANSWER = _code("ITEM007", W, "same answer asked twice in one quiz")
+ITEM_ESSAY_REFLECTION = _code("ITEM008", W, "essay repeats a reflection task")
+CHECKS_CONFIG = _code("CHK001", W, "check cannot be switched off")
 
 
 def code(id: str) -> Code:

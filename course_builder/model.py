@@ -154,6 +154,16 @@ class Schedule(Node):
     alumni: list[AlumniMeeting] = Field(default_factory=list)
 
 
+class ChecksConfig(Node):
+    """course.yaml `checks:`: warnings switched off for this course, and the item-writing thresholds."""
+
+    disable: list[str] = Field(default_factory=list)
+    longest_right_share: float = Field(default=0.5, gt=0, le=1)
+    key_pattern_share: float = Field(default=0.6, gt=0, le=1)
+    truefalse_share: float = Field(default=0.7, gt=0, le=1)
+    essay_overlap: float = Field(default=0.5, gt=0, le=1)
+
+
 class CourseSpec(Node):
     """What course.yaml holds."""
 
@@ -168,6 +178,7 @@ class CourseSpec(Node):
     certificate: Certificate | None = None
     schedule: Schedule = Field(default_factory=Schedule)
     glossary: str = "glossary.yaml"
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
 
 
 # --- modules and lessons ----------------------------------------------------------

@@ -23,5 +23,27 @@ def run_checks(course: Course) -> list[Diagnostic]:
     return out
 
 
+def switched_off(course: Course, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop the warnings course.yaml's `checks: disable:` names; errors cannot be switched off."""
+    from .. import diagnostics as d
+
+    if course.spec is None or not course.spec.checks.disable:
+        return diagnostics
+    config = course.spec.checks
+    known = {code.id: code for code in d.all_codes()}
+    disabled, out = set(), []
+    for name in config.disable:
+        code = known.get(name.strip().upper())
+        if code is None:
+            out.append(d.diag(d.CHECKS_CONFIG, config.field_loc("disable"), f"'{name}' is no diagnostic code",
+                              "use a code from docs/diagnostics.md, e.g. ITEM004"))
+        elif code.severity is d.Severity.ERROR:
+            out.append(d.diag(d.CHECKS_CONFIG, config.field_loc("disable"), f"{code.id} is an error and cannot be switched off",
+                              "fix what it reports; only warnings can be disabled"))
+        else:
+            disabled.add(code.id)
+    return out + [diag for diag in diagnostics if diag.code.id not in disabled]
+
+
 # Importing the modules registers their checks.
-from . import content, questions, references, schedule  # noqa: E402,F401
+from . import content, item_writing, questions, references, schedule  # noqa: E402,F401
