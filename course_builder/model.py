@@ -73,6 +73,7 @@ class Certificate(Node):
     description: str = ""
     quizzes_passed: Union[Literal["all", "none"], list[str]] = "all"
     tasks_submitted: list[str] = Field(default_factory=list)
+    tasks_passed: list[str] = Field(default_factory=list)  # graded tasks whose pass_points must be reached
     min_attendance_percent: int = Field(default=0, ge=0, le=100)
 
 
@@ -92,6 +93,17 @@ class TimeRange:
         return start, end
 
 
+class AgendaItem(Node):
+    """One slot of an in-person session's programme."""
+
+    day: int = Field(default=1, ge=1, le=14)
+    time: str
+    title: str
+    description: str = ""
+
+    check_time = field_validator("time")(_check_time_range)
+
+
 class Session(Node):
     """An in-person session (kickoff, closing)."""
 
@@ -103,6 +115,9 @@ class Session(Node):
     place: str = ""
     time: str | None = None
     description: str = ""
+    objectives: list[str] = Field(default_factory=list)  # what participants can do after the session
+    agenda: list[AgendaItem] = Field(default_factory=list)
+    prework: list[str] = Field(default_factory=list)  # what to prepare or bring
 
     check_time = field_validator("time")(_check_time_range)
 
@@ -189,6 +204,17 @@ class Objective(Node):
     text: str
 
 
+class Source(Node):
+    """A work a module draws on, listed as 'Literatur und Quellen' and cited where its model is used."""
+
+    author: str  # people ("Mendelow, A. L.") or an institution ("Bundesagentur für Arbeit")
+    year: int | str  # a year, or "laufend" for a continuously updated web resource
+    title: str
+    publisher: str = ""  # publisher, journal with volume and pages, or issuing institution
+    url: str = ""
+    note: str = ""  # what the module takes from it
+
+
 class ModuleSpec(Node):
     """What module.yaml holds."""
 
@@ -199,6 +225,8 @@ class ModuleSpec(Node):
     objectives: list[Objective] = Field(default_factory=list)
     minutes: int | None = Field(default=None, ge=1)
     pass_mark: float = Field(default=70, ge=0)
+    sources: list[Source] = Field(default_factory=list)
+    project_work: str = ""  # Markdown: what learners take from this module into their project work
 
 
 class LessonMeta(Node):
@@ -299,6 +327,7 @@ class Question(BaseModel):
     text: Html
     points: float = 1.0
     objectives: list[str] = Field(default_factory=list)
+    group: str | None = None  # a pool name for `draw:` besides the objectives
     answers: list[Answer] = Field(default_factory=list)
     hints: list[Html] = Field(default_factory=list)
     feedback: Html = Html()
@@ -342,6 +371,26 @@ class QuizMeta(Node):
     shuffle: bool = True
     pass_mark: float | None = Field(default=None, ge=0)
     minutes: int | None = Field(default=None, ge=1)
+    # Item pools: "N from POOL" per entry, POOL an objective id or a question's group=; empty = every question.
+    draw: list[str] = Field(default_factory=list)
+    # Moodle's review options as the model: when right/wrong markers and per-option feedback are shown.
+    feedback: Literal["immediate", "after-attempt", "after-last-attempt"] = "after-attempt"
+
+    @field_validator("draw")
+    @classmethod
+    def _draw_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not DRAW_ENTRY.fullmatch(str(entry).strip()):
+                raise ValueError(f"'{entry}' is not 'N from POOL', e.g. '2 from ziel-3'")
+        return [str(entry).strip() for entry in value]
+
+    @property
+    def draws(self) -> list[tuple[int, str]]:
+        """(count, pool) for each draw entry."""
+        return [(int(m.group(1)), m.group(2)) for m in (DRAW_ENTRY.fullmatch(e) for e in self.draw) if m]
+
+
+DRAW_ENTRY = re.compile(r"([1-9][0-9]*)\s+from\s+([A-Za-z0-9][A-Za-z0-9_-]*)")
 
 
 class Criterion(Node):
@@ -350,7 +399,7 @@ class Criterion(Node):
 
 
 class TaskMeta(Node):
-    kind: Literal["project", "reflection"]
+    kind: Literal["project", "reflection", "assignment"]  # assignment: a graded task of a module
     id: str | None = None
     module: str | None = None
     title: str
@@ -360,6 +409,7 @@ class TaskMeta(Node):
     minutes: int | None = Field(default=None, ge=1)
     deliverables: list[str] = Field(default_factory=list)
     criteria: list[Criterion] = Field(default_factory=list)
+    pass_points: float | None = Field(default=None, ge=0)  # minimum score of the criteria's points to pass
     questions: list[str] = Field(default_factory=list)
 
 
@@ -385,6 +435,22 @@ class Quiz(BaseModel):
     @property
     def auto_points(self) -> float:
         return sum(q.points for q in self.questions if q.auto_graded)
+
+    def pools(self) -> list[tuple[int, list["Question"]]]:
+        """(count, candidates) per draw entry; a question belongs to the first entry whose pool names it.
+
+        Every delivery draws from these same partitions, so a question is never drawn twice in one
+        attempt. Without `draw:` there is one pool: every question, every time.
+        """
+        if not self.meta.draw:
+            return [(len(self.questions), list(self.questions))]
+        taken: set[str] = set()
+        pools = []
+        for count, pool in self.meta.draws:
+            members = [q for q in self.questions if q.id not in taken and (q.group == pool or pool in q.objectives)]
+            taken.update(q.id for q in members)
+            pools.append((count, members))
+        return pools
 
 
 class Task(BaseModel):

@@ -25,7 +25,7 @@ SHAPE_OF_TYPE = {
     "numerical": "value", "matching": "pair", "ordering": "item", "essay": None,
 }
 SHAPE_EXAMPLE = {"radio": "- (x) …", "check": "- [x] …", "value": "- = …", "pair": "- left => right", "item": "1. …"}
-ATTRIBUTES = {"id", "objectives", "points", "shuffle", "case", "min_words", "max_words"}
+ATTRIBUTES = {"id", "group", "objectives", "points", "shuffle", "case", "min_words", "max_words"}
 ATTR = re.compile(r'(?P<key>[A-Za-z_][\w-]*)\s*=\s*(?:"(?P<q>[^"]*)"|(?P<v>[^\s}]*))')
 WEIGHT = re.compile(r"\s*(?<!\\)\{\s*weight\s*=\s*(?P<w>[^}]*)\}\s*$")
 NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -155,7 +155,7 @@ class _Parser:
         points = attrs.get("points", 1.0)
         q = Question(
             id=attrs.get("id") or f"{self.quiz_id}-{n}", type=qtype, name=name, text=text, points=points,
-            objectives=attrs.get("objectives", []), answers=answers, hints=fields["hint"],
+            objectives=attrs.get("objectives", []), group=attrs.get("group"), answers=answers, hints=fields["hint"],
             feedback=fields["feedback"], correct_feedback=fields["correct"], partial_feedback=fields["partial"],
             incorrect_feedback=fields["incorrect"], shuffle=attrs.get("shuffle", True),
             case_sensitive=attrs.get("case", False), min_words=attrs.get("min_words"),
@@ -421,6 +421,7 @@ def _answer_shape(raw: str, expected: str | None) -> tuple[str, re.Match] | None
 
 _ATTR_HINTS = {
     "id": "ids use lower-case letters, digits and '-'",
+    "group": "a pool name of lower-case letters, digits and '-', drawn from with 'draw: N from NAME'",
     "objectives": "list objective ids separated by commas: objectives=akteure,phasen",
     "points": "points are a positive number: points=2",
     "shuffle": "write shuffle=true or shuffle=false",
@@ -431,9 +432,9 @@ _ATTR_HINTS = {
 
 
 def _attr_value(key: str, value: str):
-    if key == "id":
+    if key in ("id", "group"):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
-            raise ValueError(f"'{value}' is not a valid id")
+            raise ValueError(f"'{value}' is not a valid {key}")
         return value
     if key == "objectives":
         items = [v.strip() for v in value.split(",") if v.strip()]

@@ -134,3 +134,10 @@ def wording(course: Course) -> list[Diagnostic]:
                 out.append(d.diag(d.TERM_AVOID, d.SourceLoc(file, line, offset + hit.start() + 1),
                                   f"'{word}': the glossary says '{term}'", f"write '{term}'"))
     return out
+
+
+@check
+def modules_cite_sources(course: Course) -> list[Diagnostic]:
+    return [d.diag(d.MOD_NO_SOURCES, m.loc, f"module '{m.id}' lists no sources",
+                   "add 'sources:' to module.yaml (author, year, title, publisher or url) for every model and figure used")
+            for m in course.modules if not m.spec.sources]

@@ -51,3 +51,55 @@ def objectives_tested(course: Course) -> list[Diagnostic]:
                 out.append(d.diag(d.OBJ_UNTESTED, obj.loc, f"objective '{obj.id}' is not tested by any question of '{quiz.id}'",
                                   f"add objectives={obj.id} to a question that tests it"))
     return out
+
+
+@check
+def draws_fillable(course: Course) -> list[Diagnostic]:
+    out = []
+    for quiz in course.quizzes:
+        if not quiz.meta.draw or not quiz.questions:
+            continue
+        loc = quiz.meta.field_loc("draw")
+        module = course.module(quiz.module) if quiz.module else None
+        names = {q.group for q in quiz.questions if q.group} | {o for q in quiz.questions for o in q.objectives}
+        names |= {o.id for o in (module.objectives if module else [])}
+        fixed = True
+        for (count, members), (_, pool) in zip(quiz.pools(), quiz.meta.draws):
+            if pool not in names:
+                out.append(d.diag(d.QUIZ_DRAW, loc, f"'{pool}' is neither an objective of the module nor a question's group",
+                                  "name an objective id, or set {group=" + pool + "} on the questions of the pool"))
+            elif count > len(members):
+                out.append(d.diag(d.QUIZ_DRAW, loc, f"'{count} from {pool}' needs {count} questions; the pool has {len(members)}"
+                                  + (" (questions of earlier pools are not drawn again)" if len(members) else ""),
+                                  f"draw at most {len(members)} or add questions with objectives={pool}"))
+            fixed = fixed and count >= len(members)
+        drawn = {q.id for _, members in quiz.pools() for q in members}
+        for q in quiz.questions:
+            if q.id not in drawn:
+                out.append(d.diag(d.QUIZ_NEVER_DRAWN, q.loc, f"question '{q.name}' is in no pool of 'draw:' and is never asked",
+                                  "add its objective or group to 'draw:', or remove the question"))
+        if fixed and not any(diag.code is d.QUIZ_DRAW for diag in out):
+            out.append(d.diag(d.QUIZ_DRAW_FIXED, loc, "every pool is drawn whole, so every attempt asks the same questions",
+                              "add questions to a pool, or draw fewer from it"))
+    return out
+
+
+@check
+def task_pass_points(course: Course) -> list[Diagnostic]:
+    out = []
+    for task in course.tasks:
+        meta = task.meta
+        total = sum(c.points for c in meta.criteria)
+        if meta.pass_points is not None and meta.pass_points > total:
+            out.append(d.diag(d.TASK_PASS, meta.field_loc("pass_points"),
+                              f"pass_points {meta.pass_points:g} is more than the criteria give ({total:g})",
+                              "lower pass_points or add criteria with points"))
+    cert = course.spec.certificate if course.spec else None
+    by_id = {t.id: t for t in course.tasks}
+    for ref in cert.tasks_passed if cert else []:
+        task = by_id.get(ref)
+        if task is not None and task.meta.pass_points is None:
+            out.append(d.diag(d.TASK_PASS, cert.field_loc("tasks_passed"),
+                              f"the certificate requires '{ref}' to be passed, but it sets no pass_points",
+                              f"add 'pass_points:' (and criteria with points) to the task '{ref}'"))
+    return out

@@ -110,9 +110,10 @@ def references_resolve(course: Course) -> list[Diagnostic]:
             out.append(_dangling("task", ms.task, task_ids, ms.field_loc("task")))
     cert = spec.certificate
     if cert is not None:
-        for ref in cert.tasks_submitted:
-            if ref not in task_ids:
-                out.append(_dangling("task", ref, task_ids, cert.field_loc("tasks_submitted")))
+        for field in ("tasks_submitted", "tasks_passed"):
+            for ref in getattr(cert, field):
+                if ref not in task_ids:
+                    out.append(_dangling("task", ref, task_ids, cert.field_loc(field)))
         if isinstance(cert.quizzes_passed, list):
             for ref in cert.quizzes_passed:
                 if ref not in quiz_ids:
