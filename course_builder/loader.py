@@ -285,6 +285,8 @@ class Loader:
                         loc=source.loc())
         if spec.summary:
             module.summary = self._html(spec.summary, spec.field_loc("summary"))
+        if spec.project_work:
+            module.project_work = self._html(spec.project_work, spec.field_loc("project_work"))
         for obj in spec.objectives:
             self.texts.append((obj.field_loc("text"), obj.text))
         return module

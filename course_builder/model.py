@@ -277,6 +277,7 @@ class Module(BaseModel):
     path: Path
     loc: SkipValidation[SourceLoc]
     summary: Html = Html()
+    project_work: Html = Html()
 
     @property
     def title(self) -> str:
@@ -516,6 +517,11 @@ class Course(BaseModel):
 
     def tasks_for(self, module_id: str) -> list[Task]:
         return [t for t in self.tasks if t.module == module_id]
+
+    def webinars_for(self, module_id: str) -> list[Webinar]:
+        """The webinars that name the module, in date order."""
+        webinars = self.spec.schedule.webinars if self.spec else []
+        return sorted((w for w in webinars if module_id in w.modules), key=lambda w: (w.date, w.time))
 
     def certificate_quizzes(self) -> list[Quiz]:
         """The quizzes the certificate requires: 'all' means every module's quiz (not course-level self-checks)."""

@@ -6,6 +6,7 @@ differ only in where files live (PlayerContext) and in which LMS API the runtime
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import posixpath
@@ -19,9 +20,10 @@ from typing import Callable
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
-from ..model import Asset, Course, Html, Module, Question, Quiz
+from ..model import Asset, Course, Html, Module, Question, Quiz, Session
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -52,7 +54,13 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = lambda template, **kw: template.format(**kw)
+    env.filters["date"] = date_text
     return env
+
+
+def date_text(day) -> str:
+    """A date as German readers write it (and as the course's English fallback keeps it: unambiguous)."""
+    return day.strftime("%d.%m.%Y") if isinstance(day, dt.date) else ""
 
 
 def environment() -> Environment:
@@ -255,10 +263,50 @@ def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
     return _env().get_template("module.html.j2").render(
         course=course, module=module, pages=pages, ui=ui, lang=lang, ctx=ctx,
         summary=rewriter.html(module.summary, module.path, []),
+        closing=module_closing(course, module, ui, project_work_html=rewriter.html(module.project_work, module.path, [])),
         data=json_for_script(module_data(course, module, ctx, pages)),
         runtime_strings=json_for_script({key: ui[key] for key in RUNTIME_STRINGS}),
         minutes=course.module_minutes(module), pass_mark=pass_mark(course, module),
     )
+
+
+def module_closing(course: Course, module: Module, ui: dict[str, str], level: int = 3,
+                   project_work_html: Markup | str | None = None) -> Markup:
+    """What ties a module into the blended course: its webinars, what goes into the project, its sources."""
+    html = Markup("")
+    webinars = course.webinars_for(module.id)
+    if webinars:
+        html += Markup('<h{0}>{1}</h{0}><ul class="webinars">{2}</ul>').format(level, ui["module_webinars"], Markup("").join(
+            Markup("<li>{}, {}: {}</li>").format(date_text(w.date), w.time.replace("-", "–"), w.topic) for w in webinars))
+    project = project_work_html if project_work_html is not None else Markup(module.project_work.html)
+    if project:
+        html += Markup('<h{0}>{1}</h{0}><div class="project-work">{2}</div>').format(level, ui["project_work"], project)
+    return html + sources_html(module.spec.sources, ui["sources"], level)
+
+
+def session_details(session: Session, ui: dict[str, str], level: int = 3) -> Markup:
+    """An in-person session's objectives, programme and preparation, for the course overview and Moodle."""
+    def heading(key: str) -> Markup:
+        return Markup("<h{0}>{1}</h{0}>").format(level, ui[key])
+
+    def items(values: list[str]) -> Markup:
+        return Markup("<ul>{}</ul>").format(Markup("").join(Markup("<li>{}</li>").format(v) for v in values))
+
+    html = Markup("")
+    if session.objectives:
+        html += heading("session_objectives") + items(session.objectives)
+    if session.agenda:
+        rows = Markup("").join(
+            Markup("<tr><td>{}</td><td>{}</td><td>{}{}</td></tr>").format(
+                a.day, a.time.replace("-", "–"), a.title,
+                Markup("<br>{}").format(a.description) if a.description else "")
+            for a in session.agenda)
+        html += heading("agenda") + Markup(
+            '<table class="agenda"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+            "</tr></thead><tbody>{}</tbody></table>").format(ui["day"], ui["time"], ui["topic"], rows)
+    if session.prework:
+        html += heading("prework") + items(session.prework)
+    return html
 
 
 def text_html(course: Course, html: Html, source: Path, assets: list[Asset], ctx: PlayerContext) -> Markup:

@@ -12,7 +12,6 @@ Layout of <out>/html/:
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -30,7 +29,8 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("course_builder.targets.html", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["date"] = lambda day: day.strftime("%d.%m.%Y") if isinstance(day, dt.date) else ""
+    env.filters["date"] = player.date_text
+    env.globals["session_details"] = player.session_details
     return env
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ... import timeline
+from ... import player, timeline
 from ...i18n import strings
 from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
@@ -291,6 +291,7 @@ class Backup:
             parts.append(_p(f"{self.s['moodle_place']}: {session.place}"))
         if session.time:
             parts.append(_p(self.s["moodle_time"].format(time=session.time.replace("-", "–"))))
+        parts.append(str(player.session_details(session, self.s, level=4)))
         return "".join(parts)
 
     def _session_event(self, session) -> None:
@@ -378,8 +379,10 @@ class Backup:
         if package is not None:
             self._scorm(section, module, package)
             return
+        # The module's sources and project pointers close its last lesson page, as they close the player's overview.
+        closing = str(player.module_closing(self.course, module, self.s, level=3))
         for lesson in module.lessons:
-            self._page(section, lesson.title, lesson.body, lesson.assets)
+            self._page(section, lesson.title, lesson.body, lesson.assets, closing if lesson is module.lessons[-1] else "")
         for task in self.course.tasks_for(module.id):
             if task.kind != "project":
                 self._page(section, task.title, task.body, task.assets, self._task_extras(task))
