@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, SourceLoc
 from .markdown import Ref, render
 from .model import (
     Asset, Course, CourseSpec, GlossaryEntry, Html, Lesson, LessonMeta, Link, Module, ModuleSpec, Quiz,
-    QuizMeta, Task, TaskMeta,
+    QuizMeta, Task, TaskMeta, Worksheet, WorksheetMeta,
 )
 from .sources import SourceFile, Sources
 
@@ -287,6 +287,7 @@ class Loader:
             module.summary = self._html(spec.summary, spec.field_loc("summary"))
         if spec.project_work:
             module.project_work = self._html(spec.project_work, spec.field_loc("project_work"))
+        module.worksheets = [w for p in self.sources.walk(folder / "worksheets", ".md") if (w := self.load_worksheet(p))]
         for obj in spec.objectives:
             self.texts.append((obj.field_loc("text"), obj.text))
         return module
@@ -316,6 +317,24 @@ class Loader:
             assets=[self.resolve(i, path.parent) for i in r.images], links=self.links(r.links),
             path=path, loc=source.loc(),
         )
+
+    def load_worksheet(self, path: Path) -> Worksheet | None:
+        source = self.sources.read(path)
+        if source is None:
+            return None
+        fm = frontmatter.split(source)
+        self.report(fm.diagnostics)
+        if fm.data is None:
+            return None
+        meta = validate(WorksheetMeta, fm.data, source.loc(), self.diagnostics)
+        if meta is None:
+            return None
+        r = self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        for image in r.images:
+            self.diagnostics.append(d.diag(d.WORKSHEET_IMAGE, image.loc, "worksheets hold text, tables and checklists, no images",
+                                           "describe the figure in words, or put the image into the lesson"))
+        return Worksheet(id=strip_prefix(path.stem), title=meta.title, description=meta.description,
+                         body=Html(markdown=fm.body, html=r.html), path=path, loc=source.loc())
 
     # -- assessments
 

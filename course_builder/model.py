@@ -267,6 +267,33 @@ class Lesson(BaseModel):
     loc: SkipValidation[SourceLoc]
 
 
+class WorksheetMeta(Node):
+    """A worksheet's front matter."""
+
+    title: str
+    description: str = ""
+
+
+class Worksheet(BaseModel):
+    """A tool a lesson teaches, as a file learners fill in: written in Markdown, built to DOCX."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    title: str
+    description: str = ""
+    body: Html
+    path: Path
+    loc: SkipValidation[SourceLoc]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.id}.docx"
+
+    def rel(self, course_root: Path) -> str:
+        """Where the built file lies in an output, beside its source: modules/NN-slug/worksheets/ID.docx."""
+        return self.path.with_suffix(".docx").relative_to(course_root).as_posix()
+
+
 class Module(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     id: str
@@ -278,6 +305,7 @@ class Module(BaseModel):
     loc: SkipValidation[SourceLoc]
     summary: Html = Html()
     project_work: Html = Html()
+    worksheets: list[Worksheet] = Field(default_factory=list)
 
     @property
     def title(self) -> str:

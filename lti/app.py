@@ -33,6 +33,7 @@ from starlette.routing import Route
 from course_builder import player
 from course_builder.i18n import STRINGS, strings
 from course_builder.model import Course
+from course_builder.worksheets import DOCX_TYPE, worksheet_files
 
 from . import ags, keys
 from .config import Settings
@@ -122,12 +123,14 @@ class Tool:
             page = self.pages[module_id] = player.render_module(self.course, module, ctx)
         return page
 
-    def asset_files(self) -> dict[str, Path]:
+    def asset_files(self) -> dict[str, Path | bytes]:
+        """Media by their path in the course; built worksheets by their bytes (they have no source file)."""
         if not hasattr(self, "_assets"):
-            files: dict[str, Path] = {}
+            files: dict[str, Path | bytes] = {}
             for module in self.course.modules:
                 for asset in player.module_assets(self.course, module):
                     files[asset.rel] = asset.path
+                files.update(worksheet_files(self.course, module))
             for task in self.course.tasks:
                 for asset in task.assets:
                     if asset.path is not None and asset.path.is_file():
@@ -547,7 +550,10 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         path = tool.asset_files().get(request.path_params["path"])
         if path is None:
             return Response(status_code=404)
-        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+        headers = {"Cache-Control": "public, max-age=3600"}
+        if isinstance(path, bytes):
+            return Response(path, media_type=DOCX_TYPE, headers=headers)
+        return FileResponse(path, headers=headers)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})

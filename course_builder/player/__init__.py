@@ -23,7 +23,7 @@ from markupsafe import Markup
 from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
-from ..model import Asset, Course, Html, Module, Question, Quiz, Session
+from ..model import Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -263,17 +263,29 @@ def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
     return _env().get_template("module.html.j2").render(
         course=course, module=module, pages=pages, ui=ui, lang=lang, ctx=ctx,
         summary=rewriter.html(module.summary, module.path, []),
-        closing=module_closing(course, module, ui, project_work_html=rewriter.html(module.project_work, module.path, [])),
+        closing=module_closing(course, module, ui, project_work_html=rewriter.html(module.project_work, module.path, []),
+                               worksheet_href=lambda sheet: ctx.asset_href(worksheet_asset(course, sheet))),
         data=json_for_script(module_data(course, module, ctx, pages)),
         runtime_strings=json_for_script({key: ui[key] for key in RUNTIME_STRINGS}),
         minutes=course.module_minutes(module), pass_mark=pass_mark(course, module),
     )
 
 
+def worksheet_asset(course: Course, sheet: Worksheet) -> Asset:
+    """The built worksheet as the asset a delivery links to (its bytes come from worksheets.worksheet_files)."""
+    return Asset(src=sheet.file_name, path=None, rel=sheet.rel(course.root), loc=sheet.loc)
+
+
 def module_closing(course: Course, module: Module, ui: dict[str, str], level: int = 3,
-                   project_work_html: Markup | str | None = None) -> Markup:
-    """What ties a module into the blended course: its webinars, what goes into the project, its sources."""
+                   project_work_html: Markup | str | None = None,
+                   worksheet_href: Callable[[Worksheet], str] | None = None) -> Markup:
+    """What ties a module into the blended course: its webinars, worksheets, what goes into the project, its sources."""
     html = Markup("")
+    if module.worksheets and worksheet_href is not None:
+        html += Markup('<h{0}>{1}</h{0}><ul class="worksheets">{2}</ul>').format(level, ui["worksheets"], Markup("").join(
+            Markup('<li><a href="{}" download>{}</a> (DOCX){}</li>').format(
+                worksheet_href(sheet), sheet.title, Markup(" – {}").format(sheet.description) if sheet.description else "")
+            for sheet in module.worksheets))
     webinars = course.webinars_for(module.id)
     if webinars:
         html += Markup('<h{0}>{1}</h{0}><ul class="webinars">{2}</ul>').format(level, ui["module_webinars"], Markup("").join(

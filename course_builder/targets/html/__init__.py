@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ... import player
 from ...i18n import strings
 from ...model import Course
+from ...worksheets import worksheet_files
 from ...zipwriter import zip_directory
 from .. import BuildOptions, register
 from ...timeline import events, weeks
@@ -49,6 +50,9 @@ class HtmlSite:
         for module in course.modules:
             for asset in player.module_assets(course, module):
                 self._copy(asset.path, out / "files" / asset.rel)
+            for rel, data in worksheet_files(course, module).items():
+                (out / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out / "files" / rel).write_bytes(data)
         for task in course.tasks:
             for asset in task.assets:
                 if asset.path is not None and asset.path.is_file():

@@ -22,16 +22,18 @@ import math
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ... import player, timeline
 from ...i18n import strings
 from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
+from ...worksheets import worksheet_files
 from .. import BuildOptions, OptionError, register
 from . import scorm_seam
 from .backup_xml import NULL, El, document, el
-from .bank import Bank, MoodleQuestion, Text, bank, number, text
+from .bank import Bank, File, MoodleQuestion, Text, bank, number, text
 
 log = logging.getLogger(__name__)
 
@@ -379,10 +381,14 @@ class Backup:
         if package is not None:
             self._scorm(section, module, package)
             return
-        # The module's sources and project pointers close its last lesson page, as they close the player's overview.
-        closing = str(player.module_closing(self.course, module, self.s, level=3))
+        # Worksheets, sources and project pointers close the module's last lesson page, as they close the player's
+        # overview; the worksheets lie in that page's file area.
+        closing = str(player.module_closing(self.course, module, self.s, level=3,
+                                            worksheet_href=lambda sheet: "@@PLUGINFILE@@/" + quote(sheet.file_name)))
+        sheets = [File(posixpath.basename(rel), data) for rel, data in worksheet_files(self.course, module).items()]
         for lesson in module.lessons:
-            self._page(section, lesson.title, lesson.body, lesson.assets, closing if lesson is module.lessons[-1] else "")
+            last = lesson is module.lessons[-1]
+            self._page(section, lesson.title, lesson.body, lesson.assets, closing if last else "", sheets if last else [])
         for task in self.course.tasks_for(module.id):
             if task.kind != "project":
                 self._page(section, task.title, task.body, task.assets, self._task_extras(task))
@@ -408,8 +414,10 @@ class Backup:
             out += heading("criteria") + items([f"{c.text} ({c.points:g} {self.s['points']})" for c in meta.criteria])
         return out
 
-    def _page(self, section: Section, title: str, body, assets, extra_html: str = "") -> Activity:
+    def _page(self, section: Section, title: str, body, assets, extra_html: str = "",
+              extra_files: list[File] = ()) -> Activity:
         content = text(body, assets)
+        content = Text(content.html, sorted([*content.files, *extra_files], key=lambda f: f.name))
         a = self._activity("page", section, title, dict(
             name=title, intro="", introformat=1, content=content.html + extra_html, contentformat=1, legacyfiles=0,
             legacyfileslast=NULL, display=5,

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ... import player
 from ...model import Course, Module
+from ...worksheets import worksheet_files
 from ...zipwriter import write_zip, zip_bytes
 from .. import BuildOptions, register, register_group
 
@@ -68,6 +69,7 @@ def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, 
     files = {f"{module.id}/index.html": player.render_module(course, module, ctx).encode("utf-8")}
     for asset in player.module_assets(course, module):
         files[f"files/{asset.rel}"] = asset.path.read_bytes()
+    files.update((f"files/{rel}", data) for rel, data in worksheet_files(course, module).items())
     quiz = course.quiz_for(module.id)
     graded = quiz is not None and quiz.auto_points > 0
     mark = mastery_percent(course, module)
