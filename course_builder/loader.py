@@ -299,7 +299,8 @@ class Loader:
                 files.append(p)
         return files
 
-    def load_lesson(self, path: Path) -> Lesson | None:
+    def read_markdown(self, path: Path, meta_cls):
+        """(source, front matter, validated meta, rendered body) of a Markdown file with front matter, or None."""
         source = self.sources.read(path)
         if source is None:
             return None
@@ -307,10 +308,15 @@ class Loader:
         self.report(fm.diagnostics)
         if fm.data is None:
             return None
-        meta = validate(LessonMeta, fm.data, source.loc(), self.diagnostics)
+        meta = validate(meta_cls, fm.data, source.loc(), self.diagnostics)
         if meta is None:
             return None
-        r = self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        return source, fm, meta, self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+
+    def load_lesson(self, path: Path) -> Lesson | None:
+        if (read := self.read_markdown(path, LessonMeta)) is None:
+            return None
+        source, fm, meta, r = read
         return Lesson(
             id=strip_prefix(path.stem), title=meta.title, minutes=meta.minutes,
             body=Html(markdown=fm.body, html=r.html), headings=r.headings, words=r.words,
@@ -319,17 +325,9 @@ class Loader:
         )
 
     def load_worksheet(self, path: Path) -> Worksheet | None:
-        source = self.sources.read(path)
-        if source is None:
+        if (read := self.read_markdown(path, WorksheetMeta)) is None:
             return None
-        fm = frontmatter.split(source)
-        self.report(fm.diagnostics)
-        if fm.data is None:
-            return None
-        meta = validate(WorksheetMeta, fm.data, source.loc(), self.diagnostics)
-        if meta is None:
-            return None
-        r = self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        source, fm, meta, r = read
         for image in r.images:
             self.diagnostics.append(d.diag(d.WORKSHEET_IMAGE, image.loc, "worksheets hold text, tables and checklists, no images",
                                            "describe the figure in words, or put the image into the lesson"))
