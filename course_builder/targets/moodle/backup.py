@@ -206,6 +206,8 @@ class Backup:
         self.grade_categories = {"course": self.next("grade_category")}
         self.grade_categories["quizzes"] = self.next("grade_category")
         self.grade_categories["project"] = self.next("grade_category")
+        if any(t.kind == "assignment" for t in self.course.tasks):
+            self.grade_categories["assignments"] = self.next("grade_category")
         self._plan_groups()
         self._plan_sections()
 
@@ -378,8 +380,11 @@ class Backup:
         if self.delivery == "scorm" and package is None:
             log.warning("moodle-backup: no SCORM 1.2 package builder is available; module '%s' is delivered "
                         "natively (Pages and a Quiz)", module.id)
+        assignments = [t for t in self.course.tasks_for(module.id) if t.kind == "assignment"]
         if package is not None:
             self._scorm(section, module, package)
+            for task in assignments:  # graded by the teachers in Moodle, whatever delivers the module
+                self._assign(section, task)
             return
         # Worksheets, sources and project pointers close the module's last lesson page, as they close the player's
         # overview; the worksheets lie in that page's file area.
@@ -390,8 +395,10 @@ class Backup:
             last = lesson is module.lessons[-1]
             self._page(section, lesson.title, lesson.body, lesson.assets, closing if last else "", sheets if last else [])
         for task in self.course.tasks_for(module.id):
-            if task.kind != "project":
+            if task.kind == "reflection":
                 self._page(section, task.title, task.body, task.assets, self._task_extras(task))
+        for task in assignments:
+            self._assign(section, task)
         quiz = self.course.quiz_for(module.id)
         if quiz is not None:
             self._quiz(section, quiz)
@@ -412,6 +419,9 @@ class Backup:
             out += heading("deliverables") + items(meta.deliverables)
         if meta.criteria:
             out += heading("criteria") + items([f"{c.text} ({c.points:g} {self.s['points']})" for c in meta.criteria])
+        if meta.pass_points is not None:
+            total = sum(c.points for c in meta.criteria)
+            out += _p(self.s["moodle_pass_points"].format(points=f"{meta.pass_points:g}", total=f"{total:g}"))
         return out
 
     def _page(self, section: Section, title: str, body, assets, extra_html: str = "",
@@ -545,6 +555,8 @@ class Backup:
         return SCORM_STATUS_PASSED if graded else SCORM_STATUS_COMPLETED
 
     def _assign(self, section: Section, task: Task) -> Activity:
+        """The project (a group submission) or a module's graded assignment (one submission each)."""
+        team = task.kind == "project"
         points = sum(c.points for c in task.meta.criteria) or 100
         intro = text(task.body, task.assets)
         intro = Text(intro.html + self._task_extras(task), intro.files)
@@ -553,10 +565,10 @@ class Backup:
             name=task.title, intro=intro.html, introformat=1, alwaysshowdescription=1, submissiondrafts=1,
             sendnotifications=0, sendlatenotifications=0, sendstudentnotifications=1, duedate=due, cutoffdate=0,
             gradingduedate=0, allowsubmissionsfromdate=0, grade=int(points), timemodified=self.now,
-            completionsubmit=1, requiresubmissionstatement=0, teamsubmission=1, requireallteammemberssubmit=0,
-            teamsubmissiongroupingid=self.grouping_id, blindmarking=0, hidegrader=0, revealidentities=0,
+            completionsubmit=1, requiresubmissionstatement=0, teamsubmission=int(team), requireallteammemberssubmit=0,
+            teamsubmissiongroupingid=self.grouping_id if team else 0, blindmarking=0, hidegrader=0, revealidentities=0,
             attemptreopenmethod="untilpass", maxattempts=-1, markingworkflow=0, markingallocation=0,
-            markinganonymous=0, preventsubmissionnotingroup=1, activity=NULL, activityformat=0, timelimit=0,
+            markinganonymous=0, preventsubmissionnotingroup=int(team), activity=NULL, activityformat=0, timelimit=0,
             submissionattachments=0))
         a.body.add(El("userflags"), El("submissions"), El("grades"))
         configs = El("plugin_configs")
@@ -573,21 +585,30 @@ class Backup:
                            name=name, value=value))
         a.body.add(configs, El("overrides"))
         a.files = self._file_area(a.contextid, "mod_assign", "intro", 0, [("/", f.name, f.content) for f in intro.files])
-        a.grade_items = [self._grade_item("project", task.title, "assign", a.instance, float(points))]
-        a.completion = dict(completion=COMPLETION_AUTOMATIC)
-        a.groupmode, a.groupingid = 1, self.grouping_id
-        a.groups = [gid for gid, _ in self.groups]
+        a.grade_items = [self._grade_item("project" if team else "assignments", task.title, "assign", a.instance,
+                                          float(points), float(task.meta.pass_points or 0))]
+        if self._certificate_needs_pass(task):
+            a.completion = dict(completion=COMPLETION_AUTOMATIC, completiongradeitemnumber=0, completionpassgrade=1)
+        else:
+            a.completion = dict(completion=COMPLETION_AUTOMATIC)
+        if team:
+            a.groupmode, a.groupingid = 1, self.grouping_id
+            a.groups = [gid for gid, _ in self.groups]
         if due:
             self.events.append(el("event", {"id": self.next("event")}, name=task.title, description="", format=1,
                                   courseid=COURSE_ID, groupid=0, userid=0, repeatid=0, modulename="", instance=0,
                                   type=0, eventtype="course", timestart=due, timeduration=0, timesort=NULL, visible=1,
                                   uuid="", sequence=1, timemodified=self.now, priority=NULL, location=""))
-        if self._certificate_needs(task):
+        if self._certificate_needs(task) or self._certificate_needs_pass(task):
             self.completion_cms.append(a)
         return a
 
     def _certificate_needs(self, task: Task) -> bool:
         return any(t is task for t in self.course.certificate_tasks())
+
+    def _certificate_needs_pass(self, task: Task) -> bool:
+        cert = self.course.spec.certificate if self.course.spec else None
+        return cert is not None and task.id in cert.tasks_passed and task.meta.pass_points is not None
 
     # -- writing -------------------------------------------------------------------
 
@@ -741,7 +762,8 @@ class Backup:
     def _gradebook_xml(self) -> El:
         course_cat = self.grade_categories["course"]
         cats = El("grade_categories")
-        names = {"course": "?", "quizzes": self.s["moodle_grades_quizzes"], "project": self.s["moodle_grades_project"]}
+        names = {"course": "?", "quizzes": self.s["moodle_grades_quizzes"], "project": self.s["moodle_grades_project"],
+                 "assignments": self.s["moodle_grades_assignments"]}
         for key, cid in self.grade_categories.items():
             parent = None if key == "course" else course_cat
             path = f"/{cid}/" if parent is None else f"/{course_cat}/{cid}/"
