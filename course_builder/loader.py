@@ -370,7 +370,7 @@ class Loader:
                 loc = fm.data.get(yamlloc.LOCS, {}).get("kind", source.loc(2, 1))
                 if kind is None:
                     self.diagnostics.append(d.diag(d.SCHEMA_MISSING, source.loc(1, 1), "front matter has no 'kind'",
-                                                   "add 'kind: quiz', 'kind: project' or 'kind: reflection'"))
+                                                   "add 'kind: quiz', 'kind: project', 'kind: assignment' or 'kind: reflection'"))
                 else:
                     close = difflib.get_close_matches(str(kind), ["quiz", *TASK_KINDS], n=1)
                     self.diagnostics.append(d.diag(d.SCHEMA_TYPE, loc, f"unknown kind '{kind}'",
