@@ -22,6 +22,7 @@ from .model import (
 )
 from .sources import SourceFile, Sources
 
+TASK_KINDS = typing.get_args(TaskMeta.model_fields["kind"].annotation)
 NUMBER_PREFIX = re.compile(r"^(\d+)[-_]")
 
 
@@ -342,7 +343,7 @@ class Loader:
                 quiz = self.load_quiz(path, source, fm, by_slug)
                 if quiz is not None:
                     quizzes.append(quiz)
-            elif kind in ("project", "reflection", "assignment"):
+            elif kind in TASK_KINDS:
                 task = self.load_task(path, source, fm, by_slug)
                 if task is not None:
                     tasks.append(task)
@@ -350,11 +351,11 @@ class Loader:
                 loc = fm.data.get(yamlloc.LOCS, {}).get("kind", source.loc(2, 1))
                 if kind is None:
                     self.diagnostics.append(d.diag(d.SCHEMA_MISSING, source.loc(1, 1), "front matter has no 'kind'",
-                                                   "add 'kind: quiz', 'kind: project', 'kind: assignment' or 'kind: reflection'"))
+                                                   "add 'kind: quiz', 'kind: project' or 'kind: reflection'"))
                 else:
-                    close = difflib.get_close_matches(str(kind), ["quiz", "project", "assignment", "reflection"], n=1)
+                    close = difflib.get_close_matches(str(kind), ["quiz", *TASK_KINDS], n=1)
                     self.diagnostics.append(d.diag(d.SCHEMA_TYPE, loc, f"unknown kind '{kind}'",
-                                                   f"did you mean '{close[0]}'?" if close else "kind is quiz, project, assignment or reflection"))
+                                                   f"did you mean '{close[0]}'?" if close else "kind is quiz, " + ", ".join(TASK_KINDS)))
         return quizzes, tasks
 
     def load_quiz(self, path: Path, source: SourceFile, fm, by_slug) -> Quiz | None:

@@ -78,15 +78,3 @@ def test_module_without_sources_is_a_warning(mini):
     text = module.read_text(encoding="utf-8")
     module.write_text(text[:text.index("sources:")], encoding="utf-8")
     assert [d.loc.file for d in found(mini, "SRC001")] == ["modules/01-grundlagen/module.yaml"]
-
-
-def test_an_assignment_is_a_graded_task_of_its_module(mini):
-    (mini / "assessments/01-grundlagen/aufgabe.md").write_text(
-        "---\nkind: assignment\ntitle: Konzept\ncriteria:\n  - text: Begründung\n    points: 10\npass_points: 6\n---\n\n"
-        "Entwickeln Sie ein Konzept.\n", encoding="utf-8")
-    course, diagnostics = check(mini)
-    assert [d for d in diagnostics if d.severity.name == "ERROR"] == []
-    task = next(t for t in course.tasks if t.kind == "assignment")
-    assert task.module == "grundlagen" and task.meta.pass_points == 6
-    (mini / "assessments/01-grundlagen/aufgabe.md").write_text("---\nkind: asignment\ntitle: K\n---\n", encoding="utf-8")
-    assert "did you mean 'assignment'?" in found(mini, "SCH002")[0].hint
