@@ -37,19 +37,21 @@ def big_quiz(per_type: int = 6, options: int = 10) -> str:
     return "".join(parts)
 
 
-# Fills every field of the form, the longest way: all boxes ticked, last option chosen, long texts
-# with the characters the encoding must escape.
-FILL_ALL = """text => {
+# Long text with the characters the encoding must escape.
+LONG_TEXT = ("Überlegung ~ mit | Sonderzeichen % und Umlauten äöü – " * 200)[:10000]
+# Fills every field of the form, the longest way: all boxes ticked, last option chosen; `essay` in text areas,
+# `line` in short-answer and numerical fields (the worst case passes the same long text for both).
+FILL = """([essay, line]) => {
   for (const fs of document.querySelectorAll('fieldset.question')) {
     const radios = fs.querySelectorAll('input[type=radio]');
     if (radios.length) radios[radios.length - 1].checked = true;
     fs.querySelectorAll('input[type=checkbox]').forEach(el => { el.checked = true; });
     fs.querySelectorAll('select').forEach(el => { el.selectedIndex = el.options.length - 1; });
-    fs.querySelectorAll('input[type=text], textarea').forEach(el => { el.value = text; });
+    fs.querySelectorAll('textarea').forEach(el => { el.value = essay; });
+    fs.querySelectorAll('input[type=text]').forEach(el => { el.value = line; });
   }
   document.getElementById('quiz-form').dispatchEvent(new Event('change', {bubbles: true}));
 }"""
-LONG_TEXT = ("Überlegung ~ mit | Sonderzeichen % und Umlauten äöü – " * 200)[:10000]
 
 
 def _suspend_data(session) -> str:
@@ -74,7 +76,7 @@ def test_synthetic_worst_case_fits_scorm12(browser, synthetic):
     s = Session(browser, synthetic, "scorm12", f"mini-{module.id}-scorm12", module.id)
     try:
         s.sco.locator(".toc a[data-page='quiz']").click()
-        s.frame().evaluate(FILL_ALL, LONG_TEXT)
+        s.frame().evaluate(FILL, [LONG_TEXT, LONG_TEXT])
         s.sco.locator("#quiz-submit").click()
         s.next_until(None)
         data = _suspend_data(s)
@@ -115,16 +117,20 @@ def test_largest_bundled_module_fits_scorm12_without_cutting_anything(browser, b
         return sum(len(q.answers) + 1 for q in quiz.questions) if quiz else 0
 
     module = max(course.modules, key=size)
+    questions = course.quiz_for(module.id).questions
     essay = ("Ich koordiniere ein Netzwerk aus Schulen, Betrieben und Kammern. " * 30)[:1500]
+    line = ("Eine Antwort in einer Zeile " * 10)[:200]
     s = Session(browser, bundled, "scorm12", f"{course.id}-{module.id}-scorm12", module.id)
     try:
         s.sco.locator(".toc a[data-page='quiz']").click()
-        s.frame().evaluate(FILL_ALL, essay)
+        s.frame().evaluate(FILL, [essay, line])
         s.sco.locator("#quiz-submit").click()
         data = _suspend_data(s)
-        print(f"\nlargest module '{module.id}' suspend_data (SCORM 1.2, texts of {len(essay)} characters): {len(data)} characters")
+        print(f"\nlargest module '{module.id}' suspend_data (SCORM 1.2, essays of {len(essay)} and one-line answers of "
+              f"{len(line)} characters): {len(data)} characters")
         assert len(data) <= LIMIT_12
-        assert data.count(essay) == sum(q.type in ("short", "numerical", "essay") for q in course.quiz_for(module.id).questions)
+        assert data.count(essay) == sum(q.type == "essay" for q in questions)
+        assert data.count(line) == sum(q.type in ("short", "numerical") for q in questions)
         s.assert_silent(bundled)
     finally:
         s.close()
