@@ -81,7 +81,8 @@ global \$CFG;
 \$CFG->debug = E_ALL;
 \$CFG->debugdisplay = 1;
 \$CFG->noemailever = true;
-require_once(__DIR__ . '/lib/setup.php');
+// Moodle 5.1+ keeps its code under public/ (config.php stays at the top).
+require_once(__DIR__ . (is_file(__DIR__ . '/public/lib/setup.php') ? '/public' : '') . '/lib/setup.php');
 PHP
 mv "$CODE/config.php.new" "$CODE/config.php"
 
