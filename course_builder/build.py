@@ -13,6 +13,10 @@ from .model import Course
 
 def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None) -> list[Path]:
     options = options or targets.BuildOptions()
+    for name in target_names:   # refuse bad options before any target writes a file
+        check = getattr(targets.get(name), "check_options", None)
+        if check:
+            check(targets.get(name)(), options)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in target_names:

@@ -101,6 +101,17 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
         wanted = targets.expand(list(target_names) or targets.names())
     except KeyError as exc:
         raise click.UsageError(f"unknown target {exc}; known: {', '.join(targets.names() + sorted(targets.GROUPS))}") from None
+    if not target_names and "cc" in wanted:
+        from .targets.cc import tool_url
+
+        try:
+            url = tool_url(targets.BuildOptions(extra=extra))
+        except targets.OptionError as exc:
+            raise click.UsageError(str(exc)) from None
+        if url is None:
+            # A plain `course build` must work without an LTI tool; asked for by name, cc refuses instead.
+            wanted.remove("cc")
+            click.echo("notice: cc skipped: no LTI tool URL (-O lti_url=https://… or COURSE_LTI_URL)", err=True)
     started = time.perf_counter()
     course, diagnostics = _load(_course_dir(course_dir))
     if diagnostics:

@@ -1,6 +1,6 @@
-"""The Moodle outputs on a real Moodle 4.5 (opt-in: set MOODLE_CHECK to the bin folder of a moodle-check site,
-e.g. MOODLE_CHECK=/work/moodle-check/bin; its scripts restore-mbz and import-questions exit 0 only when Moodle
-reports no error, no warning and no PHP notice)."""
+"""The Moodle outputs on a real Moodle (opt-in: set MOODLE_CHECK to the folder of a check site made by
+scripts/moodle-check/setup.sh; its verbs bin/restore-mbz and bin/import-questions exit 0 and print
+"RESULT: OK" only when Moodle reports no error, no warning and no PHP notice)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import pytest
 from conftest import run_course
 from test_moodle_banks import SPECIAL_QUESTIONS
 
-BIN = os.environ.get("MOODLE_CHECK")
-pytestmark = pytest.mark.skipif(not BIN, reason="set MOODLE_CHECK to a moodle-check bin folder to run on real Moodle")
+SITE = os.environ.get("MOODLE_CHECK")
+pytestmark = pytest.mark.skipif(not SITE, reason="set MOODLE_CHECK to a check site (scripts/moodle-check/setup.sh) "
+                                                 "to run on real Moodle")
+BIN = Path(SITE or ".") / "bin"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,8 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
 
 
 def _run(*args: str) -> str:
-    result = subprocess.run([str(Path(BIN) / args[0]), *args[1:]], capture_output=True, text=True, timeout=900)
+    assert (BIN / args[0]).exists(), f"{BIN / args[0]} missing: MOODLE_CHECK must name a folder set up by setup.sh"
+    result = subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "RESULT: OK" in result.stdout
     return result.stdout
@@ -63,3 +66,31 @@ def test_moodle_imports_both_banks_with_every_question(outputs):
     for qtype in ("multichoice", "truefalse", "shortanswer", "numerical", "match", "essay"):
         assert _count(xml, qtype) == _count(gift, qtype) > 0
     assert _count(xml, "ordering") == 1 and _count(gift, "ordering") == 0
+
+
+def test_moodle_parses_a_module_scorm_package(tmp_path):
+    from conftest import MINI
+
+    assert run_course("build", str(MINI), "-t", "scorm12", "-o", str(tmp_path)).code == 0
+    # <course>-scorm12.zip (the whole course, shortest name) and one <course>-<module>-scorm12.zip per module
+    packages = sorted((tmp_path / "scorm12").glob("*-scorm12.zip"), key=lambda p: (len(p.name), p.name))
+    report = _run("add-scorm", str(packages[1]))
+    assert "version: SCORM_1.2" in report and re.search(r"^scos: 1$", report, re.M)
+
+
+def test_moodle_converts_the_cc11_cartridge_with_the_first_module_in_section_1(tmp_path):
+    from conftest import MINI
+
+    assert run_course("build", str(MINI), "-t", "cc", "-o", str(tmp_path), "-O", "lti_url=http://127.0.0.1:8000").code == 0
+    report = _run("restore-mbz", str(next((tmp_path / "cc").glob("*-cc11.imscc"))))
+    assert re.search(r"^\s+#0 .*\[\]$", report, re.M), report
+    assert re.search(r"^\s+#1 .*\[lti\]$", report, re.M), report
+
+
+def test_moodle_registers_the_lti_tool_once_with_a_stable_client_id():
+    first = _run("register-lti", "--url=http://127.0.0.1:8090")
+    again = _run("register-lti", "--url=http://127.0.0.1:8090/")
+    client = re.search(r"^client id: (\S+)$", first, re.M).group(1)
+    assert re.search(rf"^client id: {client}$", again, re.M)
+    assert re.search(r"^Moodle .*: tool type (\d+) updated", again, re.M)
+    assert "--client-id " + client in again

@@ -7,14 +7,20 @@ Layout of <out>/cc/:
 The organization mirrors the course: one folder per module holding its LTI link, then a folder for
 the tasks that belong to no module (the project work). Each link launches <tool>/lti/launch with the
 custom parameter `module` (or `task`), which the tool reads. The tool's URL comes from the build
-option `lti_url` (`course build -t cc -O lti_url=…`) or the environment variable COURSE_LTI_URL
-(default https://lti.example.org).
+option `lti_url` (`course build -t cc -O lti_url=…`) or the environment variable COURSE_LTI_URL; there
+is no default, as a cartridge pointing at a placeholder host would import fine and fail at every launch.
+
+Moodle's CC 1.1 converter (backup/cc/cc2moodle.php) turns each child of the organization's root item into
+a section numbered from 0 and never reads a section name (only the folder's title, as the section
+summary). So the 1.1 cartridge starts with an empty folder named after the course, which becomes
+section 0 ("General"), and the modules land in sections 1, 2, …; 1.3 keeps the plain folder list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,13 +29,22 @@ from lxml import etree
 
 from ...model import Course
 from ...zipwriter import write_zip
-from .. import BuildOptions, register
+from .. import BuildOptions, OptionError, register
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 BLTI = "http://www.imsglobal.org/xsd/imsbasiclti_v1p0"
 LTICM = "http://www.imsglobal.org/xsd/imslticm_v1p0"
 LTICP = "http://www.imsglobal.org/xsd/imslticp_v1p0"
-DEFAULT_TOOL_URL = "https://lti.example.org"
+URL_HINT = ("give the LTI tool's public base URL (where `course serve` answers): "
+            "course build -t cc -O lti_url=https://lti.your-domain.org (or set COURSE_LTI_URL)")
+
+
+def tool_url(options: BuildOptions) -> str | None:
+    """The LTI tool's base URL from -O lti_url= or COURSE_LTI_URL; None when neither is given."""
+    url = (options.extra.get("lti_url") or os.environ.get("COURSE_LTI_URL") or "").strip().rstrip("/")
+    if url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise OptionError(f"cc: lti_url '{url}' is not an http(s) URL; {URL_HINT}")
+    return url or None
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,7 @@ def _xml(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def link_xml(version: Version, link: Link, tool_url: str) -> bytes:
+def link_xml(version: Version, link: Link, base_url: str) -> bytes:
     nsmap = {None: version.link_ns, "blti": BLTI, "lticm": LTICM, "lticp": LTICP, "xsi": XSI}
     root = etree.Element(f"{{{version.link_ns}}}cartridge_basiclti_link", nsmap=nsmap)
     root.set(f"{{{XSI}}}schemaLocation", f"{version.link_ns} {version.link_xsd}")
@@ -102,7 +117,7 @@ def link_xml(version: Version, link: Link, tool_url: str) -> bytes:
     for name, value in sorted(link.custom.items()):
         prop = etree.SubElement(custom, f"{{{LTICM}}}property", name=name)
         prop.text = value
-    url = f"{tool_url}/lti/launch?{urlencode(link.custom)}"
+    url = f"{base_url}/lti/launch?{urlencode(link.custom)}"
     etree.SubElement(root, f"{{{BLTI}}}launch_url").text = url
     if url.startswith("https://"):
         etree.SubElement(root, f"{{{BLTI}}}secure_launch_url").text = url
@@ -113,6 +128,8 @@ def link_xml(version: Version, link: Link, tool_url: str) -> bytes:
 
 
 def manifest(version: Version, course: Course, tree: list[tuple[str, str, list[Link]]]) -> bytes:
+    if version is CC11:
+        tree = [(ident(course.id, "folder", "general"), course.title, []), *tree]
     cp, lom = version.cp, version.lom
     root = etree.Element(f"{{{cp}}}manifest", nsmap={None: cp, "lomimscc": lom, "xsi": XSI},
                          identifier=ident(course.id, "manifest", version.suffix))
@@ -148,10 +165,15 @@ class CommonCartridge:
     name = "cc"
     description = "IMS Common Cartridge 1.1 and 1.3: the modules as LTI links to the LTI tool, in folders"
 
+    def check_options(self, options: BuildOptions) -> None:
+        if tool_url(options) is None:
+            raise OptionError(f"cc: no LTI tool URL, so the cartridge's links would lead nowhere; {URL_HINT}")
+
     def build(self, course: Course, out: Path, options: BuildOptions) -> None:
-        tool_url = (options.extra.get("lti_url") or os.environ.get("COURSE_LTI_URL") or DEFAULT_TOOL_URL).rstrip("/")
+        self.check_options(options)
+        url = tool_url(options)
         tree = folders(course)
         for version in (CC11, CC13):
             entries = [("imsmanifest.xml", manifest(version, course, tree))]
-            entries += [(f"{link.ident}.xml", link_xml(version, link, tool_url)) for _, _, links in tree for link in links]
+            entries += [(f"{link.ident}.xml", link_xml(version, link, url)) for _, _, links in tree for link in links]
             write_zip(out / f"{course.id}-{version.suffix}.imscc", entries)
