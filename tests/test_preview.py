@@ -17,7 +17,7 @@ from conftest import MINI, run_course
 from course_builder.loader import load
 from course_builder.preview.snapshot import Snapshot, load_course, runtime_file
 from preview_support import PreviewProcess, Shell, copy_bundled_course, running_preview
-from scorm_support import answer_quiz, browser  # noqa: F401 (fixture)
+from scorm_support import answer_quiz, axe_violations, browser  # noqa: F401 (fixture)
 
 LESSON_2 = "modules/01-grundlagen/02-vertiefung.md"
 QUIZ = "assessments/01-grundlagen/quiz.md"
@@ -124,6 +124,19 @@ def test_completion_score_and_interactions_show_in_the_debug_panel_and_resume_af
             expect(other.page.locator("#pv-raw")).to_have_text("100")
         finally:
             other.close()
+
+
+def test_the_shell_passes_axe_with_the_overlay_open_and_with_interactions(shell, mini):
+    course = load(mini).course
+    shell.go_to("quiz")
+    answer_quiz(shell, course, course.modules[0].id, right=False)
+    shell.by_id("quiz-submit").click()
+    expect(shell.page.locator("#pv-interactions tr")).to_have_count(len(course.quizzes[0].questions))
+    assert axe_violations(shell.page) == []
+    quiz = mini / QUIZ
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("## single:", "## singel:"), encoding="utf-8")
+    expect(shell.page.locator("#pv-overlay")).to_be_visible()
+    assert axe_violations(shell.page) == []
 
 
 def test_reset_attempt_starts_the_module_afresh(shell):
