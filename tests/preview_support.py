@@ -96,13 +96,14 @@ def running_preview(course_dir: Path, *args: str):
 class Shell:
     """The preview's shell page in a fresh browser context; `frame` is the module's page inside it."""
 
-    def __init__(self, browser, url: str, module: str | None = None):
+    def __init__(self, browser, url: str, module: str | None = None, wait: bool = True):
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.page = self.context.new_page()
         self.watch = PageWatch(self.page)
         self.page.goto(url + (f"#/{module}" if module else ""))
         self.frame = self.page.frame_locator("#pv-frame")
-        self.wait_player()
+        if wait:
+            self.wait_player()
 
     def wait_player(self) -> None:
         """Until the module's page is up and the runtime has started (its pager shows)."""

@@ -12,10 +12,12 @@ import zipfile
 
 import pytest
 from playwright.sync_api import expect
+from watchfiles import Change
 
 from conftest import MINI, run_course
 from course_builder.loader import load
 from course_builder.preview.snapshot import Snapshot, load_course, runtime_file
+from course_builder.preview.watch import SourceFilter
 from preview_support import PreviewProcess, Shell, copy_bundled_course, running_preview
 from scorm_support import answer_quiz, axe_violations, browser  # noqa: F401 (fixture)
 
@@ -200,6 +202,39 @@ def test_bad_input_while_watching_gives_diagnostics_and_never_stops_the_server(s
     assert shell.page.evaluate("fetch('/api/status').then(r => r.json())")["errors"] == 0
     shell.wait_player()
     assert "Traceback" not in preview.output
+
+
+def test_a_course_with_errors_from_the_start_shows_them_and_then_the_module_once_fixed(browser, mini):
+    quiz = mini / QUIZ
+    good = quiz.read_text(encoding="utf-8")
+    quiz.write_text(good.replace("## single:", "## singel:"), encoding="utf-8")
+    with running_preview(mini) as preview:
+        preview.wait_output(r"error\[QZ002\]")  # printed before the server starts
+        shell = Shell(browser, preview.url, wait=False)
+        try:
+            expect(shell.page.locator("#pv-overlay")).to_be_visible()
+            expect(shell.page.locator("#pv-overlay")).to_contain_text("noch keinen fehlerfreien Stand")
+            assert shell.page.locator("#pv-frame").get_attribute("src") is None
+            quiz.write_text(good, encoding="utf-8")
+            shell.wait_player()
+            expect(shell.page.locator("#pv-overlay")).to_be_hidden()
+            expect(shell.page.locator("#pv-modules a[aria-current=page]")).to_have_text("Grundlagen")
+            assert shell.problems() == []
+        finally:
+            shell.close()
+
+
+def test_only_course_sources_start_a_rebuild(tmp_path):
+    root = tmp_path / "course"
+    accept = SourceFilter(root, lambda: {"glossary.yaml", "media"})
+    for rel in ("course.yaml", "glossary.yaml", "modules/01-a/01-x.md", "modules/01-a", "assessments/q.md",
+                "media/logo.png", "modules/neu"):
+        assert accept(Change.modified, str(root / rel)), rel
+    for rel in ("build/html/index.html", ".course-cache/x", ".git/index", "modules/01-a/.01-x.md.swp",
+                "modules/01-a/01-x.md~", "modules/01-a/4913", "modules/01-a/.#01-x.md", "README.md",
+                "course_builder/cli.py", "node_modules/x/y.js"):
+        assert not accept(Change.modified, str(root / rel)), rel
+    assert not accept(Change.added, str(tmp_path / "elsewhere" / "course.yaml"))
 
 
 def test_ctrl_c_ends_the_preview_cleanly_with_a_tab_open(shell, preview):
