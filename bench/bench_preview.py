@@ -8,7 +8,8 @@ the module's page is being reloaded; Date.now() in the page, time.time() here: t
 the new page being loaded. Prints p50 / p95 and their ratios to the goals of issue 11 (p50 ≤ 150 ms,
 p95 ≤ 300 ms), then where one rebuild's time goes, measured in-process: loading (reading, parsing,
 Markdown), the checks, the per-module revisions and one page's rendering, and loading with the
-source cache when this build has one (`course_builder.check(root, cache=…)`).
+source cache when this build has one (`course_builder.check(root, cache=…)`); without one, an
+estimate of its share: loading with every Markdown rendering memoized.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def phases(course_dir: Path, lesson: Path, repeat: int = 10) -> list[tuple[str, 
     import course_builder
     from course_builder.checks import run_checks
     from course_builder.loader import load
-    from course_builder.preview.snapshot import Snapshot
+    from course_builder.player import render_module
+    from course_builder.preview.snapshot import LMS, Snapshot, sco_context
 
     def median_ms(fn) -> float:
         times = []
@@ -89,7 +91,7 @@ def phases(course_dir: Path, lesson: Path, repeat: int = 10) -> list[tuple[str, 
     rows = [("load: read, parse, Markdown (loader.load)", median_ms(lambda: load(course_dir))),
             ("checks (checks.run_checks)", median_ms(lambda: run_checks(course))),
             ("revisions of every module (Snapshot.of)", median_ms(lambda: Snapshot.of(course, snapshot))),
-            ("render one module page", median_ms(lambda: Snapshot.of(course).page(module.id)))]
+            ("render one module page", median_ms(lambda: render_module(course, module, sco_context(LMS))))]
     if "cache" in inspect.signature(course_builder.check).parameters:
         from course_builder.cache import Cache
 
@@ -110,7 +112,34 @@ def phases(course_dir: Path, lesson: Path, repeat: int = 10) -> list[tuple[str, 
         rows.append(("load + checks without the cache", median_ms(lambda: course_builder.check(course_dir))))
     else:
         rows.append(("load + checks with the source cache", float("nan")))
+        rows.append(("estimate: load with Markdown memoized (a cache's share)", median_ms(memoized_markdown(course_dir))))
     return rows
+
+
+def memoized_markdown(course_dir: Path):
+    """loader.load with every Markdown rendering memoized: what a source cache saves on Markdown, at most."""
+    from functools import lru_cache
+
+    from course_builder import loader, quizparse
+    from course_builder.markdown import render
+
+    @lru_cache(maxsize=None)
+    def remembered(text, loc, lines, inline):
+        return render(text, loc, list(lines) if lines is not None else None, inline=inline)
+
+    def fast(text, loc, file_lines=None, inline=False):
+        return remembered(text, loc, tuple(file_lines) if file_lines is not None else None, inline)
+
+    def run() -> None:
+        saved = loader.render, quizparse.render
+        loader.render = quizparse.render = fast
+        try:
+            loader.load(course_dir)
+        finally:
+            loader.render, quizparse.render = saved
+
+    run()  # fill the memo: the warm state after the first load
+    return run
 
 
 def main() -> None:

@@ -32,8 +32,8 @@ def copy_bundled_course(target: Path) -> Path:
 class PreviewProcess:
     """`course preview COURSE --port 0` as a designer starts it; stdout and stderr are collected as they come."""
 
-    def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0, env: dict | None = None):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "course_builder", "preview", str(course_dir), "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
         self.stdout: list[str] = []
@@ -85,8 +85,8 @@ class PreviewProcess:
 
 
 @contextmanager
-def running_preview(course_dir: Path, *args: str):
-    preview = PreviewProcess(course_dir, *args)
+def running_preview(course_dir: Path, *args: str, env: dict | None = None):
+    preview = PreviewProcess(course_dir, *args, env=env)
     try:
         yield preview
     finally:

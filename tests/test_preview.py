@@ -8,6 +8,7 @@ restart; bad input while watching never stops the server; Ctrl-C ends it cleanly
 from __future__ import annotations
 
 import socket
+import time
 import zipfile
 
 import pytest
@@ -290,6 +291,19 @@ def test_the_api_stand_in_answers_as_scorm_12_defines(shell):
     # Moodle's LMSFinish: with a mastery score the score decides passed / failed; session time adds up
     assert codes["view"]["status"] == "failed" and codes["view"]["totalTime"] == "0000:01:30.50"
     assert codes["view"]["entry"] == "resume"
+
+
+def test_open_hands_the_url_to_the_browser(mini, tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser_command = tmp_path / "browser"
+    browser_command.write_text(f'#!/bin/sh\necho "$1" > {opened}\n', encoding="utf-8")
+    browser_command.chmod(0o755)
+    with running_preview(mini, "--open", env={"BROWSER": str(browser_command)}) as preview:
+        preview.wait_output(r"Preview of", stream="stdout")
+        deadline = time.monotonic() + 10
+        while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text().strip() == preview.url
 
 
 def test_the_cli_refuses_a_busy_port_and_a_folder_that_is_no_course(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -51,6 +52,14 @@ def _echo(text: str, diagnostic: bool) -> None:
     stream = sys.stderr if diagnostic else sys.stdout
     stream.write(text + "\n")
     stream.flush()
+
+
+def _open_browser(url: str, echo) -> None:
+    # Without a display, Python would start a text browser (lynx, w3m) in this very terminal.
+    graphical = os.environ.get("BROWSER") or not sys.platform.startswith("linux") or \
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if not (graphical and webbrowser.open(url)):
+        echo(f"--open: found no browser to open; open {url} yourself", True)
 
 
 class _Server(uvicorn.Server):
@@ -121,7 +130,7 @@ async def _serve(live: LivePreview, attempts: AttemptStore, sock: socket.socket,
         title = live.snapshot.course.title if live.snapshot else live.root.name
         echo(f"Preview of {title} at {url} (Ctrl-C to stop)", False)
         if open_browser:
-            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+            threading.Thread(target=_open_browser, args=(url, echo), daemon=True).start()
 
     config = uvicorn.Config(create_app(live, attempts), log_level="warning", access_log=False,
                             lifespan="off", timeout_graceful_shutdown=2)

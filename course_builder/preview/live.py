@@ -100,8 +100,9 @@ class LivePreview:
             self._printed = text
         if not result.ok:
             self.echo(f"[{stamp}] the browser keeps showing the last good version until the errors are fixed", False)
-        elif result.changed and self.generation > 1:
-            self.echo(f"[{stamp}] updated {', '.join(result.changed)} ({result.seconds * 1000:.0f} ms)", False)
+        elif self.generation > 1:
+            what = f"updated {', '.join(result.changed)}" if result.changed else "checked; no module page changed"
+            self.echo(f"[{stamp}] {what} ({result.seconds * 1000:.0f} ms)", False)
 
     # -- what the browser sees
 

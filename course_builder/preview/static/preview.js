@@ -230,6 +230,10 @@
 
   function apply(next) {
     status = next;
+    if (next.course) {
+      $("pv-title").textContent = next.course.title;
+      doc.title = ui.label + " – " + next.course.title;
+    }
     record("status", { generation: next.generation, ok: next.ok });
     renderOverlay();
     if (navigating) return;
