@@ -181,7 +181,12 @@ def test_bad_input_while_watching_gives_diagnostics_and_never_stops_the_server(s
         ("the module folder renamed", lambda: (mini / "modules/01-grundlagen").rename(mini / "modules/01-basis"),
          lambda: (mini / "modules/01-basis").rename(mini / "modules/01-grundlagen"), "SCHED004"),
         ("course.yaml deleted", lambda: course_yaml.unlink(), lambda: course_yaml.write_bytes(course_text), "IO007"),
+        # a picture from a shared folder outside modules/, referenced before it exists: adding it is a fix
+        ("a picture referenced before it is there", lambda: lesson.write_text(
+            lesson_text.decode() + "\n![Logo des Netzwerks](../../media/logo.svg)\n", encoding="utf-8"),
+         lambda: shared_picture.parent.mkdir() or shared_picture.write_bytes(picture), "MED001"),
     ]
+    shared_picture, picture = mini / "media" / "logo.svg", (mini / "modules/01-grundlagen/media/karte.svg").read_bytes()
     for name, break_it, repair, code in cases:
         status = _status_after(shell, break_it)
         while status["ok"]:  # an editor's save can arrive as more than one event
@@ -195,6 +200,11 @@ def test_bad_input_while_watching_gives_diagnostics_and_never_stops_the_server(s
         repair()
         _wait_ok(shell)
         assert preview.proc.poll() is None, (name, preview.output)
+
+    shell.page.wait_for_function("""() => {
+      const img = document.getElementById('pv-frame').contentDocument.querySelector("img[alt='Logo des Netzwerks']");
+      return img && img.complete && img.naturalWidth > 0;
+    }""")  # the new picture is served
 
     # binary media and stray files in modules/ are not sources: no diagnostic at all
     (mini / "modules/scan.pdf").write_bytes(b"%PDF\0\1\2")

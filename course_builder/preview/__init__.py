@@ -94,18 +94,6 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def extra_sources(live: LivePreview) -> set[str]:
-    """Top-level names besides modules/ and assessments/ that the course is made of (glossary, shared media)."""
-    snap = live.snapshot
-    names = {"glossary.yaml"}
-    if snap is None:
-        return names
-    if snap.course.spec is not None:
-        names.add(Path(snap.course.spec.glossary).parts[0])
-    names.update(rel.split("/", 1)[0] for rel in snap.assets)
-    return names
-
-
 def run(course_dir: Path, port: int = 8040, open_browser: bool = False, echo=_echo) -> None:
     """Serve the preview until Ctrl-C. The first load happens before the server starts (its problems are printed)."""
     live = LivePreview(course_dir, echo)
@@ -142,7 +130,7 @@ async def _serve(live: LivePreview, attempts: AttemptStore, sock: socket.socket,
             await asyncio.to_thread(live.rebuild)
             live.publish()
 
-    watcher = asyncio.create_task(watch(live.root, SourceFilter(live.root, lambda: extra_sources(live)), changed,
+    watcher = asyncio.create_task(watch(live.root, SourceFilter(live.root, lambda: live.source_names), changed,
                                         lambda message: echo(message, True), stop))
     try:
         await server.serve(sockets=[sock])

@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..diagnostics import IO_MISSING, Diagnostic, SourceLoc, diag, format_text
 from ..loader import NotACourse
+from ..model import Course
 from .snapshot import Snapshot, load_course
 
 # The overlay lists this many diagnostics; the terminal has all of them.
@@ -37,6 +38,15 @@ class Rebuild:
         return self.internal_error is None and not any(d.is_error for d in self.diagnostics)
 
 
+def source_names(course: Course) -> set[str]:
+    """The glossary's and every referenced file's top-level name in the course folder (files present or not)."""
+    rels = [a.rel for m in course.modules for lesson in m.lessons for a in lesson.assets]
+    rels += [a.rel for quiz in course.quizzes for q in quiz.questions for a in q.assets]
+    rels += [a.rel for task in course.tasks for a in task.assets]
+    glossary = course.spec.glossary if course.spec else "glossary.yaml"
+    return {Path(glossary).parts[0], *(rel.split("/", 1)[0] for rel in rels if rel)}
+
+
 class LivePreview:
     def __init__(self, root: Path, echo: Callable[[str, bool], None]):
         """echo(text, is_diagnostic): how lines reach the terminal (diagnostics go to stderr)."""
@@ -48,6 +58,9 @@ class LivePreview:
         self._printed = ""
         self._clients: set[asyncio.Queue] = set()
         self._closed = False
+        # Top-level names the course is made of besides modules/ and assessments/ (glossary, shared media),
+        # from the latest load, with or without errors: adding a missing picture must start a rebuild.
+        self.source_names: set[str] = {"glossary.yaml"}
 
     # -- rebuilding (runs in a worker thread; the server keeps answering meanwhile)
 
@@ -64,6 +77,8 @@ class LivePreview:
                 course, diagnostics = None, [diag(IO_MISSING, SourceLoc("course.yaml"), str(exc),
                                                   "restore course.yaml (or the course folder); the preview picks it up")]
             result = Rebuild(diagnostics)
+            if course is not None:
+                self.source_names = source_names(course)
             if course is not None and result.ok:
                 snapshot = Snapshot.of(course, self.snapshot)
                 result.changed = snapshot.changed_since(self.snapshot)
