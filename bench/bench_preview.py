@@ -45,14 +45,13 @@ def edit_loop(course_dir: Path, lesson: Path, module_id: str, page_id: str, edit
         shell.go_to(page_id)
         for n in range(warmup + edits):
             marker = f"Bench-Änderung {n}"
-            reloads = len(shell.events("reload"))
+            reloads, loaded = len(shell.events("reload")), len(shell.events("loaded"))
             written = time.time() * 1000
             lesson.write_text(f"{original}\n{marker}\n", encoding="utf-8")
             shell.page.wait_for_function("n => window.previewEvents.filter(e => e.type === 'reload').length > n",
                                          arg=reloads, timeout=10_000)
+            shell.wait_loaded(loaded)
             shell.frame.get_by_text(marker).wait_for(timeout=10_000)
-            shell.page.wait_for_function("n => window.previewEvents.filter(e => e.type === 'loaded').length > n",
-                                         arg=reloads + 1, timeout=10_000)
             reload_event = shell.events("reload")[-1]
             loaded_event = shell.events("loaded")[-1]
             status = shell.page.evaluate("fetch('/api/status').then(r => r.json())")

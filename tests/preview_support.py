@@ -109,6 +109,11 @@ class Shell:
         """Until the module's page is up and the runtime has started (its pager shows)."""
         self.frame.locator(".pager:not([hidden])").wait_for()
 
+    def wait_loaded(self, before: int) -> None:
+        """Until the frame has loaded a page more than `before` times: a reloaded page with its runtime started
+        (while a page is parsed, before its runtime runs, every section of it is visible)."""
+        self.page.wait_for_function("n => window.previewEvents.filter(e => e.type === 'loaded').length > n", arg=before)
+
     def by_id(self, element_id: str):
         return self.frame.locator(f'[id="{element_id}"]')
 

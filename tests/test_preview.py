@@ -17,6 +17,7 @@ from watchfiles import Change
 
 from conftest import MINI, run_course
 from course_builder.loader import load
+from course_builder.preview.attempts import AttemptStore, BadAttempt, validated
 from course_builder.preview.snapshot import Snapshot, load_course, runtime_file
 from course_builder.preview.watch import SourceFilter
 from preview_support import PreviewProcess, Shell, copy_bundled_course, running_preview
@@ -47,9 +48,11 @@ def test_an_edited_lesson_shows_without_a_manual_reload_on_the_same_page(shell, 
     shell.go_to("lesson-vertiefung")
     shell.page.evaluate("window.shellNotReloaded = true")
     lesson = mini / LESSON_2
+    loaded = len(shell.events("loaded"))
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nEin frisch geschriebener Absatz.\n", encoding="utf-8")
 
-    shell.frame.get_by_text("Ein frisch geschriebener Absatz.").wait_for()
+    shell.wait_loaded(loaded)
+    expect(shell.frame.get_by_text("Ein frisch geschriebener Absatz.")).to_be_visible()
     assert shell.visible_page() == "lesson-vertiefung"
     assert shell.page.evaluate("window.shellNotReloaded") is True  # the module reloaded, not the tab
     assert len(shell.events("reload")) == 1
@@ -155,12 +158,10 @@ def test_reset_attempt_starts_the_module_afresh(shell):
     assert shell.visible_page() == "intro"
 
 
-def _status_after(shell, change) -> dict:
-    """Apply a change to the course and wait for the status the preview sends about it."""
-    seen = len(shell.events("status"))
-    change()
-    shell.page.wait_for_function("n => window.previewEvents.filter(e => e.type === 'status').length > n", arg=seen)
-    return shell.page.evaluate("fetch('/api/status').then(r => r.json())")
+def _wait_error(shell, code: str) -> None:
+    """Until the preview reports a diagnostic with this code."""
+    shell.page.wait_for_function("""code => fetch('/api/status').then(r => r.json())
+        .then(s => !s.ok && s.diagnostics.some(d => d.code === code))""", arg=code)
 
 
 def _wait_ok(shell) -> None:
@@ -188,11 +189,8 @@ def test_bad_input_while_watching_gives_diagnostics_and_never_stops_the_server(s
     ]
     shared_picture, picture = mini / "media" / "logo.svg", (mini / "modules/01-grundlagen/media/karte.svg").read_bytes()
     for name, break_it, repair, code in cases:
-        status = _status_after(shell, break_it)
-        while status["ok"]:  # an editor's save can arrive as more than one event
-            shell.page.wait_for_timeout(50)
-            status = shell.page.evaluate("fetch('/api/status').then(r => r.json())")
-        assert code in {d["code"] for d in status["diagnostics"]}, (name, status["diagnostics"])
+        break_it()
+        _wait_error(shell, code)
         expect(overlay).to_be_visible()
         expect(overlay).to_contain_text(code)
         preview.wait_output(rf"error\[{code}\]")
@@ -206,12 +204,14 @@ def test_bad_input_while_watching_gives_diagnostics_and_never_stops_the_server(s
       return img && img.complete && img.naturalWidth > 0;
     }""")  # the new picture is served
 
-    # binary media and stray files in modules/ are not sources: no diagnostic at all
+    # binary media and stray files in modules/ are no sources: no diagnostic, also after the next rebuild
     (mini / "modules/scan.pdf").write_bytes(b"%PDF\0\1\2")
     (mini / "modules/01-grundlagen/media/foto.jpg").write_bytes(b"\xff\xd8\xff\0\1")
-    shell.page.wait_for_timeout(300)
-    assert shell.page.evaluate("fetch('/api/status').then(r => r.json())")["errors"] == 0
-    shell.wait_player()
+    loaded = len(shell.events("loaded"))
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nNoch ein Satz.\n", encoding="utf-8")
+    shell.wait_loaded(loaded)
+    status = shell.page.evaluate("fetch('/api/status').then(r => r.json())")
+    assert status["ok"] and status["diagnostics"] == []
     assert "Traceback" not in preview.output
 
 
@@ -353,3 +353,20 @@ def test_only_the_modules_whose_sources_changed_are_rendered_again(tmp_path):
         if m.id != module.id:
             assert second.page(m.id) is pages[m.id]  # kept, not rendered again
     assert b"Neu." in second.page(module.id) and b"Neu." not in pages[module.id]
+
+
+def test_attempts_keep_the_newest_write_and_a_reset_outlasts_a_late_one(tmp_path):
+    path = tmp_path / "preview" / "attempts.json"
+    store = AttemptStore(path)
+    assert store.put("c/m", 1, {"cmi.core.lesson_location": "intro"})
+    assert store.put("c/m", 3, {"cmi.core.lesson_location": "quiz"})
+    assert not store.put("c/m", 2, {"cmi.core.lesson_location": "lesson-a"})  # arrived late
+    store.reset("c/m", 4)  # the page's last write (rev 4) may still be on its way
+    assert not store.put("c/m", 4, {"cmi.core.lesson_location": "quiz"})
+    assert AttemptStore(path).get("c/m") == {"rev": 4, "cmi": {}}
+    assert store.put("c/m", 5, {"cmi.core.lesson_location": "intro"})
+    assert AttemptStore(path).get("c/m")["cmi"] == {"cmi.core.lesson_location": "intro"}
+    path.write_text("{not json", encoding="utf-8")
+    assert AttemptStore(path).get("c/m") == {"rev": 0, "cmi": {}}  # damaged: start afresh, no error
+    with pytest.raises(BadAttempt):
+        validated({"rev": 1, "cmi": {"cmi.core.lesson_location": 3}})

@@ -127,7 +127,11 @@ def create_app(live: LivePreview, attempts: AttemptStore) -> Starlette:
         if request.method == "GET":
             return JSONResponse(attempts.get(key), headers=FRESH)
         if request.method == "DELETE":
-            attempts.reset(key)
+            try:
+                rev = int(request.query_params.get("rev", "0"))
+            except ValueError:
+                return JSONResponse({"error": "rev must be a number"}, 400)
+            attempts.reset(key, rev)
             return Response(status_code=204)
         # PUT from fetch, POST from a beacon (the last write as the page goes). A JSON content type cannot
         # be sent cross-site without a CORS preflight, which is never granted.

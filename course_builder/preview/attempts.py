@@ -3,7 +3,8 @@
 In memory, and in `<cache dir>/preview/attempts.json` (written atomically), so a reload of the tab or
 a new `course preview` resumes where the designer left off; "reset attempt" forgets a module's.
 An attempt is the SCORM 1.2 data model as flat element → value strings, plus a revision counter:
-the page writes with rev + 1, and an older write (a request that arrived late) never replaces a newer one.
+the page writes with rev + 1, and an older write (a request that arrived late) never replaces a newer
+one. A reset keeps the revision, with no data.
 """
 
 from __future__ import annotations
@@ -67,18 +68,20 @@ class AttemptStore:
             return dict(self._attempts.get(key) or {"rev": 0, "cmi": {}})
 
     def put(self, key: str, rev: int, cmi: dict[str, str]) -> bool:
-        """Store unless a newer revision is stored already; True if stored."""
+        """Store unless this or a newer revision is stored already; True if stored."""
         with self._lock:
-            if rev < self._attempts.get(key, {}).get("rev", 0):
+            if rev <= self._attempts.get(key, {}).get("rev", 0):
                 return False
             self._attempts[key] = {"rev": rev, "cmi": dict(cmi)}
             self._write()
             return True
 
-    def reset(self, key: str) -> None:
+    def reset(self, key: str, rev: int) -> None:
+        """Forget the attempt. rev is the page's last revision: a write of it still on its way (the
+        session's last one, sent as the page went) must not bring the attempt back."""
         with self._lock:
-            if self._attempts.pop(key, None) is not None:
-                self._write()
+            self._attempts[key] = {"rev": max(rev, self._attempts.get(key, {}).get("rev", 0)), "cmi": {}}
+            self._write()
 
 
 def _tolerant(value) -> tuple[int, dict | None]:

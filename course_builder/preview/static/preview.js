@@ -218,9 +218,9 @@
     blank().then(function () {
       current = null;  // the finishing page's last write belongs to the attempt being reset
       try { sessionStorage.removeItem(storageKey(id)); } catch (e) { /* storage off */ }
-      return fetch(attemptUrl(id), { method: "DELETE" });
+      // the revision of the page's last write, which may still be on its way: the server then ignores it
+      return fetch(attemptUrl(id) + "?rev=" + (revs[id] || 0), { method: "DELETE" });
     }).then(function () {
-      revs[id] = 0;
       open(id);
       announce(ui.reset_done);
     });
