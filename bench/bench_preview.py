@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import statistics
 import sys
 import tempfile
@@ -157,6 +158,8 @@ def main() -> None:
         lesson = module.lessons[0]
         rel = lesson.path.relative_to(course_dir.resolve()).as_posix()
         print(f"course preview, bundled course ({len(course.modules)} modules): {args.edits} saves of {rel}")
+        print(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start "
+              "(timings scale with it: compare runs at a similar load)")
         result = edit_loop(course_dir, lesson.path, module.id, f"lesson-{lesson.id}", args.edits, args.warmup)
         for name, key in (("save → reload event in the browser", "reload"), ("save → new page loaded", "loaded")):
             p50, p95 = percentile(result[key], 0.5), percentile(result[key], 0.95)
