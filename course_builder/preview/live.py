@@ -57,7 +57,6 @@ class LivePreview:
         self.generation = 0
         self._printed = ""
         self._clients: set[asyncio.Queue] = set()
-        self._closed = False
         # Top-level names the course is made of besides modules/ and assessments/ (glossary, shared media),
         # from the latest load, with or without errors: adding a missing picture must start a rebuild.
         self.source_names: set[str] = {"glossary.yaml"}
@@ -176,10 +175,5 @@ class LivePreview:
 
     def close(self) -> None:
         """End every event stream (the server is stopping), so no open tab holds the shutdown up."""
-        self._closed = True
         for queue in self._clients:
             queue.put_nowait(None)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
