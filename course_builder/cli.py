@@ -188,6 +188,22 @@ def new_module(slug: str, course_dir: str, title: str | None) -> None:
         click.echo(f"created {path}")
 
 
+@cli.command()
+@click.argument("course_dir", default=".", type=click.Path(file_okay=False))
+@click.option("--port", default=8040, show_default=True, type=click.IntRange(0, 65535),
+              help="port on 127.0.0.1; 0 picks a free one")
+@click.option("--open", "open_browser", is_flag=True, help="open the preview in the browser")
+def preview(course_dir: str, port: int, open_browser: bool) -> None:
+    """Serve the modules as learners see them, reloading the open page after every save (Ctrl-C stops)."""
+    from .loader import NotACourse
+    from .preview import PortInUse, run
+
+    try:
+        run(_course_dir(course_dir), port=port, open_browser=open_browser)
+    except (NotACourse, PortInUse) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 # The LTI tool lives in the `lti` package; these two commands hand their arguments over to it, so
 # that `course check/build` never import the web stack.
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}

@@ -184,6 +184,13 @@ class StaticServer:
         self.httpd.server_close()
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page, as 'rule: [targets]'."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
+
+
 def extract(zip_path: Path, target: Path) -> Path:
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(target)

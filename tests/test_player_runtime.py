@@ -14,7 +14,7 @@ from course_builder import player
 from course_builder.loader import load
 
 from conftest import MINI, run_course
-from scorm_support import AXE, PageWatch, StaticServer, answer_quiz, browser  # noqa: F401 (fixture)
+from scorm_support import PageWatch, StaticServer, answer_quiz, axe_violations, browser  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -163,12 +163,6 @@ def test_keyboard_only_read_and_take_the_quiz(browser, site):
         learner.context.close()
 
 
-def _axe(page) -> list:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
-
-
 @pytest.mark.parametrize("width", [1100, 320])
 def test_every_page_passes_axe_and_reflows(browser, site, width):
     course = site.course
@@ -179,12 +173,12 @@ def test_every_page_passes_axe_and_reflows(browser, site, width):
         seen = []
         while True:
             seen.append(learner.visible_page())
-            assert _axe(page) == [], seen[-1]
+            assert axe_violations(page) == [], seen[-1]
             assert page.evaluate("document.documentElement.scrollWidth") <= width, seen[-1]
             if learner.visible_page() == "quiz":
                 answer_quiz(learner, course, module.id, right=False)
                 page.locator("#quiz-submit").click()
-                assert _axe(page) == [], "quiz with feedback"
+                assert axe_violations(page) == [], "quiz with feedback"
                 assert page.evaluate("document.documentElement.scrollWidth") <= width
             if page.locator("#next").is_disabled():
                 break

@@ -57,25 +57,34 @@ def _number(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
 
 
-def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, bytes]]:
-    """One module as a SCO: its manifest facts and its files (page and media)."""
-    ctx = player.PlayerContext(
+def sco_context(version: str) -> player.PlayerContext:
+    """Where things are as seen from a SCO's page: <module>/index.html, ../assets/, ../files/<path in course>."""
+    return player.PlayerContext(
         static_prefix="../assets/",
         asset_href=lambda a: f"../files/{a.rel}",
         module_href=lambda module_id: None,  # another SCO is reached through the LMS, never by a link
         home_href=None,
         runtime={"lms": version},
     )
-    files = {f"{module.id}/index.html": player.render_module(course, module, ctx).encode("utf-8")}
+
+
+def mastery_score(course: Course, module: Module) -> str | None:
+    """The SCO's mastery score (the pass mark) as the manifest writes it; None if the module is not auto-graded."""
+    quiz = course.quiz_for(module.id)
+    graded = quiz is not None and quiz.auto_points > 0
+    return _number(mastery_percent(course, module)) if graded else None
+
+
+def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, bytes]]:
+    """One module as a SCO: its manifest facts and its files (page and media)."""
+    files = {f"{module.id}/index.html": player.render_module(course, module, sco_context(version)).encode("utf-8")}
     for asset in player.module_assets(course, module):
         files[f"files/{asset.rel}"] = asset.path.read_bytes()
     files.update((f"files/{rel}", data) for rel, data in worksheet_files(course, module).items())
-    quiz = course.quiz_for(module.id)
-    graded = quiz is not None and quiz.auto_points > 0
-    mark = mastery_percent(course, module)
+    mastery = mastery_score(course, module)
     sco = {"id": module.id, "title": module.title, "href": f"{module.id}/index.html", "files": sorted(files),
-           "mastery": _number(mark) if graded else None,
-           "measure": _number(mark / 100) if graded else None}
+           "mastery": mastery,
+           "measure": _number(mastery_percent(course, module) / 100) if mastery is not None else None}
     return sco, files
 
 

@@ -1,0 +1,145 @@
+"""Helpers for `course preview` tests and its benchmark: the real CLI in a subprocess, and its shell in Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from scorm_support import PageWatch
+
+REPO = Path(__file__).resolve().parent.parent
+URL_LINE = re.compile(r"at (http://127\.0\.0\.1:\d+/)")
+# What the bundled course is made of (the repository's root holds the course and the tool).
+COURSE_PARTS = ("course.yaml", "glossary.yaml", "modules", "assessments")
+
+
+def copy_bundled_course(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in COURSE_PARTS:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target / name)
+    return target
+
+
+class PreviewProcess:
+    """`course preview COURSE --port 0` as a designer starts it; stdout and stderr are collected as they come."""
+
+    def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0, env: dict | None = None):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc = subprocess.Popen([sys.executable, "-m", "course_builder", "preview", str(course_dir), "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._url = threading.Event()
+        self.url = ""
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.stdout, True), daemon=True).start()
+        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr, False), daemon=True).start()
+        if not self._url.wait(startup_timeout):
+            self.stop()
+            raise AssertionError(f"preview did not start:\n{self.output}")
+
+    def _read(self, stream, lines: list[str], look_for_url: bool) -> None:
+        for line in stream:
+            lines.append(line)
+            match = URL_LINE.search(line) if look_for_url else None
+            if match and not self.url:
+                self.url = match.group(1)
+                self._url.set()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.stdout) + "".join(self.stderr)
+
+    def wait_output(self, pattern: str, timeout: float = 15.0, stream: str = "stderr") -> str:
+        """Wait until a line matching pattern was printed (on stderr: diagnostics; stdout: the rest)."""
+        lines = self.stderr if stream == "stderr" else self.stdout
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(lines):
+                if regex.search(line):
+                    return line
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no line matching {pattern!r} on {stream}:\n{self.output}")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Ctrl-C, as a designer ends it; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@contextmanager
+def running_preview(course_dir: Path, *args: str, env: dict | None = None):
+    preview = PreviewProcess(course_dir, *args, env=env)
+    try:
+        yield preview
+    finally:
+        preview.stop()
+
+
+class Shell:
+    """The preview's shell page in a fresh browser context; `frame` is the module's page inside it."""
+
+    def __init__(self, browser, url: str, module: str | None = None, wait: bool = True):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page = self.context.new_page()
+        self.watch = PageWatch(self.page)
+        self.page.goto(url + (f"#/{module}" if module else ""))
+        self.frame = self.page.frame_locator("#pv-frame")
+        if wait:
+            self.wait_player()
+
+    def wait_player(self) -> None:
+        """Until the module's page is up and the runtime has started (its pager shows)."""
+        self.frame.locator(".pager:not([hidden])").wait_for()
+
+    def wait_loaded(self, before: int) -> None:
+        """Until the frame has loaded a page more than `before` times: a reloaded page with its runtime started
+        (while a page is parsed, before its runtime runs, every section of it is visible)."""
+        self.page.wait_for_function("n => window.previewEvents.filter(e => e.type === 'loaded').length > n", arg=before)
+
+    def by_id(self, element_id: str):
+        return self.frame.locator(f'[id="{element_id}"]')
+
+    @property
+    def sco(self):  # what scorm_support.answer_quiz drives
+        return self.frame
+
+    def visible_page(self) -> str:
+        return self.frame.locator("section.page:not([hidden])").get_attribute("id")
+
+    def go_to(self, page_id: str) -> None:
+        self.frame.locator(f".toc a[data-page='{page_id}']").click()
+        self.frame.locator(f"section.page#{page_id}:not([hidden])").wait_for()
+
+    def debug(self, field: str) -> str:
+        return self.page.locator(f"#pv-{field}").inner_text()
+
+    def events(self, kind: str) -> list[dict]:
+        return self.page.evaluate("t => window.previewEvents.filter(e => e.type === t)", kind)
+
+    def problems(self) -> list[str]:
+        """Console errors, page errors, failed requests. Leaving the page (a reload) cuts two requests short
+        from the page's view, which are no failure: the event stream, and the beacon with the last write
+        (it reaches the server all the same; the resume tests show that)."""
+        return [e for e in self.watch.errors
+                if not (e.startswith("failed: ") and re.search(r"/(events|api/attempts/[^/]+)$", e))]
+
+    def close(self) -> None:
+        self.context.close()
