@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from lti import ags, keys
 from lti.db import Base, Launch, LoginState, OutboxScore, make_engine, migrate, now, sessions
-from lti.platforms import register_platform
+from lti.platforms import add_deployments, endpoint_changes, find_platform, register_platform, update_platform
 from lti.launchstore import LaunchStore
 from lti.platforms import PlatformDirectory
 from lti_harness import Tool
@@ -170,9 +170,9 @@ def test_platform_directory_sees_registrations_at_once_and_changes_within_max_ag
             return getattr(directory, method)(connection, *args)
 
     assert [p.id for p in ask("find", "https://moodle.test", "c1")] == [first.id]
-    with factory() as session:
-        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
-                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1"])
+    with factory() as session:  # an administrator changes a URL (`course lti update-platform`)
+        known = find_platform(session, "https://moodle.test", "c1")
+        update_platform(session, known, endpoint_changes(known, auth_login_url="https://m/a2"))
     assert ask("get", first.id).auth_login_url == "https://m/a"  # a changed URL shows after max_age
     time.sleep(0.4)
     assert ask("get", first.id).auth_login_url == "https://m/a2"
@@ -180,8 +180,7 @@ def test_platform_directory_sees_registrations_at_once_and_changes_within_max_ag
     with factory() as session:
         second = register_platform(session, issuer="https://other.test", client_id="c2", auth_login_url="https://o/a",
                                    auth_token_url="https://o/t", jwks_url="https://o/k", deployment_ids=["7"])
-        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
-                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1", "2"])
+        add_deployments(session, find_platform(session, "https://moodle.test", "c1"), ["1", "2"])
     assert [p.id for p in ask("find", "https://other.test", None)] == [second.id]
     assert ask("deployment_known", ask("get", first.id), "2")
     assert not ask("deployment_known", ask("get", first.id), "3")
