@@ -44,10 +44,10 @@ class Flow:
 class Tool:
     def __init__(self, data_dir: Path, platform: MoodleLikePlatform | None = None, *,
                  base_url: str = "https://tool.test", database_url: str | None = None, course_path: Path = MINI,
-                 policy: ags.OutboxPolicy | None = None):
+                 policy: ags.OutboxPolicy | None = None, dev: bool = True):
         # dev: the platforms under test listen on 127.0.0.1, which the outbound client refuses otherwise.
         self.settings = Settings(base_url=base_url, data_dir=data_dir, database_url=database_url,
-                                 run_worker=False, http_timeout=3.0, dev=True)
+                                 run_worker=False, http_timeout=3.0, dev=dev)
         self.app = create_app(self.settings, course(course_path), refetch_interval=0,
                               policy=policy or ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
         self.tool = self.app.state.tool
