@@ -147,7 +147,7 @@ class _VettingTransport(httpx.HTTPTransport):
     def __init__(self, policy: OutboundPolicy):
         super().__init__(trust_env=False, retries=0)
         self._pool.close()
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
                                              network_backend=_VettingBackend(policy), retries=0,
                                              max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
 
