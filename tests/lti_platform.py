@@ -47,14 +47,14 @@ def rsa_key(kid: str | None = None) -> RSAKey:
 class Server:
     """An ASGI app on 127.0.0.1 in a thread (a real socket, so the tool talks HTTP to it)."""
 
-    def __init__(self, app, port: int = 0):
+    def __init__(self, app, port: int = 0, **config):
         import socket
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         self.sock = sock
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="off", **config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         for _ in range(500):

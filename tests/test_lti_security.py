@@ -615,7 +615,10 @@ def closed_port() -> int:
 
 @pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/config", "http://169.254.169.254/latest/meta-data/",
                                     "http://10.0.0.1:{port}/config", "http://no-such-host.invalid/config"])
-def test_registration_errors_name_no_internal_detail(tmp_path, target):
+def test_registration_errors_name_no_internal_detail(tmp_path, caplog, target):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="lti")
     tool = Tool(tmp_path / "data")
     try:
         port = closed_port()
@@ -624,6 +627,7 @@ def test_registration_errors_name_no_internal_detail(tmp_path, target):
         for detail in ("refused", "Errno", "timed out", str(port), "127.0.0.1", "169.254", "10.0.0.1", "invalid"):
             assert detail not in page.text
         assert tool.snapshot() == []
+        assert target.format(port=port) in caplog.text  # the detail is in the server's log
     finally:
         tool.close()
 
@@ -794,3 +798,59 @@ def test_is_instructor_accepts(roles):
     from lti.roles import is_instructor
 
     assert is_instructor(roles)
+
+
+def test_tls_is_verified_for_the_host_name_while_connecting_to_the_vetted_address(tmp_path, monkeypatch):
+    # The socket goes to the vetted IP, but SNI and certificate checking keep the name: a certificate for
+    # platform.tls.test is accepted under that name and refused under another name on the same address.
+    import datetime as dt
+    import socket
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from lti import outbound
+    from lti_platform import Server
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "platform.tls.test")])
+    now_ = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now_ - dt.timedelta(minutes=5))
+            .not_valid_after(now_ + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("platform.tls.test")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    seen: list[str] = []
+
+    async def hello(request):
+        seen.append(request.headers["host"])
+        return PlainTextResponse("ok")
+
+    server = Server(Starlette(routes=[Route("/", hello)]), ssl_certfile=str(cert_file), ssl_keyfile=str(key_file))
+    real = socket.getaddrinfo
+
+    def local(host, port, *args, **kwargs):
+        if host.endswith(".tls.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", local)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the test's certificate is the trusted one
+    try:
+        with OutboundClient(DEVELOPMENT) as client:
+            assert client.get(f"https://platform.tls.test:{server.port}/").text == "ok"
+            with pytest.raises(OutboundError):
+                client.get(f"https://other.tls.test:{server.port}/")
+        assert seen == [f"platform.tls.test:{server.port}"]
+    finally:
+        server.stop()
