@@ -127,7 +127,7 @@ def lti():
 @click.option("--token-url", help="the platform's access token URL")
 @click.option("--jwks-url", help="the platform's public keyset URL")
 @click.option("--token-audience", default=None, help="aud of our token requests (default: the token URL)")
-@click.option("--name", default="")
+@click.option("--name", default="", help="the platform's name (with --dynamic: a note on what the URL is for)")
 @click.option("--dynamic", is_flag=True, help="make a one-time URL for the platform's dynamic registration")
 @click.option("--valid-for", default="24h", show_default=True, metavar="DURATION",
               help="how long the --dynamic URL can be used: e.g. 30m, 24h, 7d")
@@ -198,6 +198,8 @@ def _dynamic_registration_url(settings: Settings, valid_for: str, note: str) -> 
     from .registration import new_token
 
     lifetime = _seconds(valid_for)
+    if not os.environ.get("COURSE_LTI_URL") and settings.loopback_http:
+        click.echo(f"warning: no --url given: {settings.base_url} is reachable from this machine only", err=True)
     factory = _session(settings)
     with factory() as session:
         token = new_token(session, lifetime, note)
@@ -207,6 +209,38 @@ def _dynamic_registration_url(settings: Settings, valid_for: str, note: str) -> 
     click.echo(f"  {settings.url('/lti/register/' + token)}")
     click.echo(f"It works once, until {until:%Y-%m-%d %H:%M} UTC. Keep it secret: whoever has it can register a "
                "platform with this tool.")
+
+
+@lti.command("registration-urls")
+@data_option
+@database_option
+@click.option("--revoke", "revoke_ids", type=int, multiple=True, metavar="ID", help="make a URL unusable (repeatable)")
+def registration_urls(data, database, revoke_ids):
+    """List the one-time registration URLs made with 'register --dynamic' (the tokens themselves are not
+    stored, so not shown); --revoke makes unused ones unusable."""
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from .db import RegistrationToken, now
+
+    factory = _session(_settings(None, data, database))
+    with factory() as session:
+        for token_id in revoke_ids:
+            done = session.execute(update(RegistrationToken).where(RegistrationToken.id == token_id,
+                                                                   RegistrationToken.used_at.is_(None))
+                                   .values(expires_at=0)).rowcount
+            click.echo(f"{token_id}: {'revoked' if done else 'no unused registration URL with this id'}")
+        session.commit()
+
+        def when(seconds: int) -> str:
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+        for row in session.scalars(select(RegistrationToken).order_by(RegistrationToken.id)):
+            state = (f"used {when(row.used_at)}" if row.used_at is not None else "revoked" if row.expires_at == 0
+                     else f"expired {when(row.expires_at)}" if row.expires_at < now()
+                     else f"usable until {when(row.expires_at)}")
+            click.echo(f"{row.id:4}  made {when(row.created_at)}  {state}" + (f"  ({row.note})" if row.note else ""))
 
 
 @lti.command("update-platform")

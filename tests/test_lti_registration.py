@@ -83,6 +83,29 @@ def test_dynamic_registration_url_from_the_command_line_works_once(tmp_path):
         tool.close()
         platform.stop()
     assert run_course("lti", "register", "--dynamic", "--valid-for", "soon", "--data", str(data)).code == 2
+    listed = run_course("lti", "registration-urls", "--data", str(data)).stdout
+    assert "   1  made " in listed and "  used " in listed and token not in listed
+
+
+def test_an_unused_registration_url_can_be_revoked(tmp_path):
+    data = tmp_path / "data"
+    made = run_course("lti", "register", "--dynamic", "--name", "Moodle OL", "--data", str(data),
+                      "--url", "https://tool.test")
+    url = next(word for word in made.stdout.split() if word.startswith("https://tool.test/lti/register/"))
+    assert "usable until" in run_course("lti", "registration-urls", "--data", str(data)).stdout
+    revoked = run_course("lti", "registration-urls", "--data", str(data), "--revoke", "1", "--revoke", "7")
+    assert "1: revoked" in revoked.stdout and "7: no unused registration URL" in revoked.stdout
+    assert "revoked  (Moodle OL)" in revoked.stdout
+    platform = MoodleLikePlatform()
+    tool = Tool(data)
+    try:
+        query = "?" + urlencode({"openid_configuration": platform.url + "/mod/lti/openid-configuration.php",
+                                 "registration_token": platform.registration_token})
+        page = tool.client.get(url.removeprefix("https://tool.test") + query)
+        assert page.status_code == 403 and platform.config_fetches == 0
+    finally:
+        tool.close()
+        platform.stop()
 
 
 def test_update_platform_asks_before_changing_the_key_set_url(tmp_path):
