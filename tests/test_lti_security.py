@@ -605,6 +605,34 @@ def test_slow_answers_are_given_up(platform):
         platform.jwks_delay = 0.0
 
 
+def test_an_answer_that_trickles_is_given_up_after_the_time_limit():
+    # Each piece arrives within the read timeout; the whole answer would take 6 s: cut off after 1 s.
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    from lti_platform import Server
+
+    async def trickle(request):
+        async def pieces():
+            for _ in range(20):
+                yield b"x" * 10
+                await asyncio.sleep(0.3)
+        return StreamingResponse(pieces())
+
+    server = Server(Starlette(routes=[Route("/", trickle)]))
+    try:
+        started = time.monotonic()
+        policy = OutboundPolicy(allow_loopback=True, timeout=2.0, max_seconds=1.0)
+        with OutboundClient(policy) as client, pytest.raises(OutboundError, match="too slowly"):
+            client.get(server.url + "/")
+        assert time.monotonic() - started < 2.0
+    finally:
+        server.stop()
+
+
 def closed_port() -> int:
     import socket
 
@@ -703,6 +731,21 @@ def test_plain_values_stay_as_they_are(value):
     from lti.csvfile import safe_cell
 
     assert safe_cell(value) == value
+
+
+def test_ordinary_rows_are_written_byte_for_byte_as_before():
+    # What Moodle's group import and upload-users were checked with (README) is unchanged for ordinary values.
+    import csv as csvlib
+    import io
+
+    from lti.csvfile import write_csv
+
+    rows = [["username", "email", "course1", "group1"], ["ukrause", "a.krause@example.org", "NWK", "Projektgruppe 1"],
+            ["u-lena", "anna-lena.öz@example.org", "NWK", "Projektgruppe 2"], ["u7", "x@example.org", "-3", "+49"],
+            ["mit, komma", 'mit "quote"', "", "zeile\numbruch"]]
+    plain = io.StringIO()
+    csvlib.writer(plain, lineterminator="\n").writerows(rows)
+    assert write_csv(rows) == plain.getvalue()
 
 
 def test_every_csv_export_neutralises_roster_and_group_names(tmp_path):
