@@ -66,6 +66,21 @@ dev_option = click.option("--dev", is_flag=True, envvar="COURSE_LTI_DEV",
                                "plain http (implied by a loopback http --url)")
 
 
+def _networks(ctx, param, value: str | None) -> str | None:
+    from .outbound import networks
+
+    try:
+        networks(value or "")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+allow_networks_option = click.option(
+    "--allow-networks", envvar="COURSE_LTI_ALLOW_NETWORKS", default=None, callback=_networks, metavar="CIDR,…",
+    help="private networks the tool may send requests to (a platform in the same intranet), e.g. 10.20.0.0/16")
+
+
 def _dev_warning(settings: Settings) -> None:
     if settings.dev and not settings.loopback_http:
         click.echo("warning: development mode (--dev): the tool sends requests to loopback addresses and over "
@@ -83,7 +98,8 @@ def _dev_warning(settings: Settings) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
 @click.option("--no-worker", is_flag=True, help="do not deliver grades in this process (run 'course lti worker')")
 @dev_option
-def serve(course_dir, host, port, url, data, database, workers, no_worker, dev):
+@allow_networks_option
+def serve(course_dir, host, port, url, data, database, workers, no_worker, dev, allow_networks):
     """Serve the course's modules as an LTI 1.3 tool."""
     import uvicorn
 
@@ -99,7 +115,10 @@ def serve(course_dir, host, port, url, data, database, workers, no_worker, dev):
         os.environ["COURSE_LTI_DATABASE"] = database
     if dev:
         os.environ["COURSE_LTI_DEV"] = "1"
-    settings = _settings(os.environ["COURSE_LTI_URL"], data, database, dev=dev or None)
+    if allow_networks:
+        os.environ["COURSE_LTI_ALLOW_NETWORKS"] = allow_networks
+    settings = _settings(os.environ["COURSE_LTI_URL"], data, database, dev=dev or None,
+                         allow_networks=allow_networks)
     _dev_warning(settings)
     if not settings.https and not settings.loopback_http:
         click.echo("warning: launches from an LMS on another site need the tool on HTTPS (cookies are "
@@ -327,16 +346,17 @@ def keys(data, database, rotate):
 @data_option
 @database_option
 @dev_option
+@allow_networks_option
 @click.option("--once", is_flag=True, help="deliver what is due, then stop")
 @click.option("--timeout", default=5.0, show_default=True, help="seconds for each outbound request")
 @click.option("--lease", default=60, show_default=True, help="seconds a claimed score stays reserved")
 @click.option("--base-delay", default=2.0, show_default=True, help="first retry delay in seconds (doubles)")
-def worker(url, data, database, dev, once, timeout, lease, base_delay):
+def worker(url, data, database, dev, allow_networks, once, timeout, lease, base_delay):
     """Deliver scores from the outbox (for instances started with --no-worker)."""
     from . import ags
     from .outbound import OutboundClient, OutboundPolicy
 
-    settings = _settings(url, data, database, dev=dev or None, http_timeout=timeout)
+    settings = _settings(url, data, database, dev=dev or None, allow_networks=allow_networks, http_timeout=timeout)
     _dev_warning(settings)
     factory = _session(settings)
     policy, outbound = ags.OutboxPolicy(lease_seconds=lease, base_delay=base_delay), OutboundPolicy.from_settings(settings)

@@ -26,6 +26,7 @@ class Settings:
     # Loopback development mode (`--dev`, COURSE_LTI_DEV=1, or a loopback http --url): outbound requests may
     # go to loopback addresses and use plain http, as platforms on the same machine need (lti/outbound.py).
     dev: bool = False
+    allow_networks: str = ""  # private networks outbound requests may reach, e.g. "10.20.0.0/16" (comma-separated)
     secret: bytes = field(default=b"", repr=False)  # HMAC key for cookies and CSRF; the app loads it from the database
 
     def __post_init__(self) -> None:
@@ -65,6 +66,7 @@ class Settings:
             "data_dir": Path(env.get("COURSE_LTI_DATA", "lti-data")),
             "database_url": env.get("COURSE_LTI_DATABASE") or None,
             "dev": env.get("COURSE_LTI_DEV", "") in ("1", "true", "yes"),
+            "allow_networks": env.get("COURSE_LTI_ALLOW_NETWORKS", ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -7,6 +7,7 @@ the configuration names endpoints; launches carry line item and roster URLs. So 
 - the host is resolved here and every address it resolves to must be public (not private, loopback,
   link-local, multicast, reserved, shared, unspecified — also not inside an IPv6 form that embeds such an
   IPv4 address); in loopback development mode loopback addresses are allowed too, nothing else private;
+  private networks an administrator names (COURSE_LTI_ALLOW_NETWORKS, for an intranet platform) are allowed;
 - the connection goes to the address that was vetted (the name is not resolved a second time, so a DNS
   answer that changes in between cannot redirect it), and the socket's peer is checked once more; TLS
   still verifies the certificate for the host name (SNI and Host header keep the name);
@@ -45,13 +46,16 @@ class OutboundError(httpx.HTTPError):
 @dataclass(frozen=True)
 class OutboundPolicy:
     allow_loopback: bool = False  # loopback development mode: loopback targets and plain http allowed
+    # Private networks an administrator allows (a platform in the same intranet), e.g. 10.20.0.0/16.
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     timeout: float = 5.0  # seconds for connecting and for each read
     max_seconds: float = 20.0  # the whole exchange, answer included
     max_bytes: int = 4 * 1024 * 1024  # a roster page of a large course is a few hundred KB
 
     @classmethod
     def from_settings(cls, settings) -> "OutboundPolicy":
-        return cls(allow_loopback=settings.loopback_dev, timeout=settings.http_timeout,
+        return cls(allow_loopback=settings.loopback_dev, allowed_networks=networks(settings.allow_networks),
+                   timeout=settings.http_timeout,
                    max_seconds=settings.http_max_seconds, max_bytes=settings.http_max_bytes)
 
 
@@ -66,6 +70,17 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip.teredo:
         return ip.teredo[1]
     return None
+
+
+def networks(text: str) -> tuple:
+    """'10.20.0.0/16, fd00::/8' → networks; ValueError naming a bad entry."""
+    found = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not a network (e.g. 10.20.0.0/16)") from None
+    return tuple(found)
 
 
 def address_kind(address: str) -> str:
@@ -107,11 +122,16 @@ def vetted_addresses(host: str, port: int, policy: OutboundPolicy) -> list[str]:
         raise OutboundError("the server could not be reached", f"cannot resolve {host!r}: {exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     allowed = {"public", "loopback"} if policy.allow_loopback else {"public"}
-    refused = [a for a in addresses if address_kind(a) not in allowed]
+    refused = [a for a in addresses if address_kind(a) not in allowed and not in_allowed_network(a, policy)]
     if refused or not addresses:
         raise OutboundError("the server's address is not allowed for requests from this tool",
                             f"{host!r} resolves to {', '.join(refused) or 'nothing'}: refused by the outbound policy")
     return addresses
+
+
+def in_allowed_network(address: str, policy: OutboundPolicy) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return any(ip.version == network.version and ip in network for network in policy.allowed_networks)
 
 
 class _VettingBackend(httpcore.NetworkBackend):

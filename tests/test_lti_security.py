@@ -538,6 +538,26 @@ def test_development_mode_allows_loopback_and_nothing_else_private(platform, hos
         assert client.get(platform.jwks_url).status_code == 200
 
 
+def test_an_administrator_may_allow_a_private_network_and_only_that():
+    from lti.outbound import networks, vetted_addresses
+
+    intranet = OutboundPolicy(allowed_networks=networks("10.20.0.0/16, fd00:20::/32"))
+    assert vetted_addresses("10.20.3.4", 443, intranet) == ["10.20.3.4"]
+    assert vetted_addresses("fd00:20::5", 443, intranet) == ["fd00:20::5"]
+    for other in ("10.21.0.1", "169.254.169.254", "127.0.0.1", "192.168.1.1", "fd00:21::5"):
+        with pytest.raises(OutboundError):
+            vetted_addresses(other, 443, intranet)
+    with pytest.raises(ValueError, match="not a network"):
+        networks("10.20.0.0/16, intranet")
+
+
+def test_a_bad_allowed_network_is_a_usage_error(tmp_path):
+    from conftest import run_course
+
+    result = run_course("lti", "worker", "--once", "--data", str(tmp_path / "data"), "--allow-networks", "intranet")
+    assert result.code == 2 and "not a network" in result.stderr
+
+
 def test_the_connection_goes_to_the_vetted_address_with_the_host_name_kept(platform, monkeypatch):
     # DNS rebinding: the name first resolves to an allowed address, then to a forbidden one. The client
     # resolves once, connects to what it vetted, and the server still sees the name in the Host header.
