@@ -55,8 +55,8 @@ class OutboundPolicy:
     @classmethod
     def from_settings(cls, settings) -> "OutboundPolicy":
         return cls(allow_loopback=settings.loopback_dev, allowed_networks=networks(settings.allow_networks),
-                   timeout=settings.http_timeout,
-                   max_seconds=settings.http_max_seconds, max_bytes=settings.http_max_bytes)
+                   timeout=settings.http_timeout, max_seconds=settings.http_max_seconds,
+                   max_bytes=settings.http_max_bytes)
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
