@@ -20,6 +20,7 @@ A refused or failed request raises OutboundError, whose text names no address, p
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import logging
 import socket
@@ -114,10 +115,17 @@ def check_url(url: str, policy: OutboundPolicy) -> None:
         raise OutboundError("the URL must use https", f"plain http outside loopback development mode: {url!r}")
 
 
+# Name resolution has no timeout of its own: it runs here and is waited for at most the connect timeout.
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="lti-resolve")
+
+
 def vetted_addresses(host: str, port: int, policy: OutboundPolicy) -> list[str]:
     """Every address the host resolves to, if all of them are allowed; OutboundError otherwise."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(
+            timeout=min(policy.timeout, 3.0))
+    except concurrent.futures.TimeoutError:
+        raise OutboundError("the server could not be reached", f"resolving {host!r} took too long") from None
     except (OSError, UnicodeError) as exc:
         raise OutboundError("the server could not be reached", f"cannot resolve {host!r}: {exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))

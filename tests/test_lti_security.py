@@ -917,3 +917,24 @@ def test_tls_is_verified_for_the_host_name_while_connecting_to_the_vetted_addres
         assert seen == [f"platform.tls.test:{server.port}"]
     finally:
         server.stop()
+
+
+def test_a_name_that_takes_too_long_to_resolve_is_given_up(monkeypatch):
+    import socket
+
+    from lti import outbound
+
+    real = socket.getaddrinfo
+
+    def slow(host, port, *args, **kwargs):
+        if host == "slow.resolver.test":
+            time.sleep(3)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with OutboundClient(OutboundPolicy(allow_loopback=True, timeout=0.5)) as client, \
+            pytest.raises(OutboundError, match="could not be reached"):
+        client.get("http://slow.resolver.test:1/")
+    assert time.monotonic() - started < 2.0
