@@ -205,6 +205,7 @@ def outbox(data: Path, info: dict, count: int) -> tuple[float, int]:
     from lti import ags
     from lti.config import Settings
     from lti.db import Launch, OutboxScore, Platform, make_engine, sessions
+    from lti.outbound import OutboundClient, OutboundPolicy
     from sqlalchemy import func, select
 
     factory = sessions(make_engine(Settings(base_url="http://x", data_dir=data).db_url))
@@ -219,7 +220,8 @@ def outbox(data: Path, info: dict, count: int) -> tuple[float, int]:
         session.commit()
     policy = ags.OutboxPolicy(base_delay=0.0)
     started = time.perf_counter()
-    with httpx.Client(timeout=5) as client:
+    # The tool's own outbound client (vetted, bounded), in loopback development mode: the platform is local.
+    with OutboundClient(OutboundPolicy(allow_loopback=True, timeout=5)) as client:
         while ags.run_once(factory, client, policy):
             pass
     elapsed = time.perf_counter() - started

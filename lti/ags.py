@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from . import keys
 from .db import AccessToken, Launch, OutboxScore, Platform, now
+from .outbound import OutboundClient, OutboundError, OutboundPolicy
 
 log = logging.getLogger("lti.ags")
 
@@ -92,7 +93,7 @@ class ServiceError(Exception):
         self.retry = retry
 
 
-def access_token(session: Session, platform: Platform, scopes: list[str], client: httpx.Client,
+def access_token(session: Session, platform: Platform, scopes: list[str], client: OutboundClient,
                  force: bool = False) -> str:
     """A bearer token for the scopes: from the cache unless about to expire (or force), else requested."""
     scope_key = " ".join(sorted(scopes))
@@ -107,10 +108,12 @@ def access_token(session: Session, platform: Platform, scopes: list[str], client
         response = client.post(platform.auth_token_url, data={
             "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": assertion, "scope": scope_key}, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
+    except OutboundError as exc:
         raise ServiceError(f"token endpoint unreachable: {exc}") from None
     if response.status_code != 200:
-        raise ServiceError(f"token endpoint answered {response.status_code}: {response.text[:200]}",
+        log.warning("token endpoint of platform %s answered %s: %s", platform.id, response.status_code,
+                    response.text[:300])
+        raise ServiceError(f"token endpoint answered {response.status_code}",
                            retry=response.status_code >= 500 or response.status_code == 429)
     try:
         data = response.json()
@@ -128,7 +131,7 @@ def access_token(session: Session, platform: Platform, scopes: list[str], client
     return token
 
 
-def service_request(session: Session, platform: Platform, scopes: list[str], client: httpx.Client,
+def service_request(session: Session, platform: Platform, scopes: list[str], client: OutboundClient,
                     method: str, url: str, **kwargs) -> httpx.Response:
     """A request with a cached token; on 401 the token is refreshed once and the request repeated."""
     response = None
@@ -138,8 +141,8 @@ def service_request(session: Session, platform: Platform, scopes: list[str], cli
         headers["Authorization"] = f"Bearer {token}"
         try:
             response = client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ServiceError(f"{url} unreachable: {exc}") from None
+        except OutboundError as exc:  # its text names no address: it is shown to teachers
+            raise ServiceError(f"the platform's service is unreachable: {exc}") from None
         kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
         if response.status_code != 401:
             return response
@@ -178,7 +181,7 @@ def lineitem_body(launch: Launch, column: dict) -> dict:
     return {**column, "scoreMaximum": 100, "resourceLinkId": launch.resource_link_id}
 
 
-def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, column: dict) -> str | None:
+def ensure_lineitem(session: Session, launch: Launch, client: OutboundClient, column: dict) -> str | None:
     """The line item of a resource link that came without one, found by its resource link id or created.
 
     Moodle gives links imported from a Common Cartridge no grade item, so their launches carry only the
@@ -194,7 +197,7 @@ def ensure_lineitem(session: Session, launch: Launch, client: httpx.Client, colu
     return url
 
 
-def find_or_create_lineitem(session: Session, platform: Platform, client: httpx.Client, container: str,
+def find_or_create_lineitem(session: Session, platform: Platform, client: OutboundClient, container: str,
                             column: dict) -> str:
     """The container's line item for column["resourceLinkId"]: an existing one (made by an earlier launch
     or another instance), else a new one from `column`."""
@@ -227,7 +230,7 @@ def find_or_create_lineitem(session: Session, platform: Platform, client: httpx.
         raise ServiceError("the platform's new line item has no id", retry=False) from None
 
 
-def resolve_column(session: Session, platform: Platform, row: OutboxScore, client: httpx.Client) -> bool:
+def resolve_column(session: Session, platform: Platform, row: OutboxScore, client: OutboundClient) -> bool:
     """Give a placeholder row its real line item (made or found now). False if a later score of the user for
     that line item exists already: this older one is then not sent (it would overwrite the newer)."""
     column = row.payload[COLUMN_KEY]
@@ -288,7 +291,7 @@ def retry_delay(policy: OutboxPolicy, attempts: int) -> int:
     return max(1, int(round(min(policy.max_delay, policy.base_delay * 2 ** (attempts - 1)))))
 
 
-def deliver(session: Session, row: OutboxScore, client: httpx.Client, policy: OutboxPolicy) -> str:
+def deliver(session: Session, row: OutboxScore, client: OutboundClient, policy: OutboxPolicy) -> str:
     """Send one score; record the outcome. Returns the new status."""
     platform = session.get(Platform, row.platform_id)
     try:
@@ -321,7 +324,7 @@ def deliver(session: Session, row: OutboxScore, client: httpx.Client, policy: Ou
     return row.status
 
 
-def run_once(factory: sessionmaker, client: httpx.Client, policy: OutboxPolicy) -> int:
+def run_once(factory: sessionmaker, client: OutboundClient, policy: OutboxPolicy) -> int:
     with factory() as session:
         rows = claim(session, policy, policy.batch)
         for row in rows:
@@ -348,10 +351,10 @@ def housekeeping(factory: sessionmaker, keep_seconds: int = 3600) -> int:
 class Worker:
     """Delivers the outbox until stopped; runs in a thread of the app or alone (`course lti worker`)."""
 
-    def __init__(self, factory: sessionmaker, timeout: float, policy: OutboxPolicy | None = None,
+    def __init__(self, factory: sessionmaker, outbound: OutboundPolicy, policy: OutboxPolicy | None = None,
                  idle: float = 0.5):
         self.factory, self.policy, self.idle = factory, policy or OutboxPolicy(), idle
-        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)))
+        self.client = OutboundClient(outbound)
         self.stop_event = threading.Event()
         self.wake_event = threading.Event()
         self.thread: threading.Thread | None = None

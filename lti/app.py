@@ -20,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-import httpx
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,11 +37,12 @@ from course_builder.worksheets import DOCX_TYPE, worksheet_files
 from . import ags, keys
 from .config import Settings
 from .db import Launch, OutboxScore, Platform, Progress, make_engine, migrate, now, sessions, tool_secret
-from .platforms import http_client
 from .launchstore import LaunchRecord, LaunchStore
+from .outbound import OutboundClient, OutboundError, OutboundPolicy
 from .platforms import PlatformDirectory
+from .roles import is_instructor
 from .security import (DL, LTI, AGS_CLAIM, NRPS_CLAIM, Rejected, cookie_name, cookie_value, csrf_ok, csrf_token,
-                       is_instructor, load_login, start_login, verify_id_token)
+                       load_login, start_login, verify_id_token)
 
 log = logging.getLogger("lti.app")
 
@@ -75,7 +75,8 @@ class Tool:
         with self.Session() as session:
             settings.secret = tool_secret(session)
             keys.ensure_keys(session)
-        self.http = http_client(settings.http_timeout)
+        self.outbound = OutboundPolicy.from_settings(settings)
+        self.http = OutboundClient(self.outbound)  # every request the tool sends goes through it
         self.refetch_interval = refetch_interval
         language = course.spec.language if course.spec else "de"
         self.ui = strings(language)
@@ -86,7 +87,7 @@ class Tool:
         self.worker = None
         if settings.run_worker if start_worker is None else start_worker:
             # Its own engine: it holds a session while waiting for the platform.
-            self.worker = ags.Worker(self.background, settings.http_timeout, policy)
+            self.worker = ags.Worker(self.background, self.outbound, policy)
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 # now, a score's outbox row makes it later (ags.enqueue with column).
                 try:
                     url = ags.ensure_lineitem(session, record, tool.http, column_for(record))
-                except (ags.ServiceError, httpx.HTTPError) as exc:
+                except (ags.ServiceError, OutboundError) as exc:
                     log.warning("no line item for resource link %s yet: %s", record.resource_link_id, exc)
                     return
                 tool.lineitems[key] = url
@@ -299,6 +300,9 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
             claims = verify_id_token(connection, tool.platforms, settings, tool.http, id_token, login_state,
                                      tool.refetch_interval)
             message_type = claims[LTI + "message_type"]
+            if message_type == "LtiDeepLinkingRequest" and not is_instructor(claims[LTI + "roles"]):
+                # Placing content is for the course's teachers; refused before anything is stored or signed.
+                raise Rejected("Deep linking (placing content) is for teachers of the course.", 403, "not_instructor")
             module_id, task_id = tool.target_of(claims)
             if message_type == "LtiResourceLinkRequest":
                 if module_id and course.module(module_id) is None:
@@ -512,7 +516,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         if request.method == "GET":
             def show():
                 with tool.Session() as session:
-                    record = tool.launch_for(session, launch_id)
+                    record = tool.instructor_launch(session, launch_id)
                     if record.message_type != "LtiDeepLinkingRequest":
                         raise Rejected("This launch is not a deep linking request.", 400, "not_deep_linking")
                 return tool.render("deep_link.html.j2", launch_id=launch_id, csrf=csrf_token(settings, launch_id),
@@ -526,7 +530,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
 
         def respond():
             with tool.Session() as session:
-                record = tool.launch_for(session, launch_id)
+                record = tool.instructor_launch(session, launch_id)
                 if record.message_type != "LtiDeepLinkingRequest":
                     raise Rejected("This launch is not a deep linking request.", 400, "not_deep_linking")
                 platform = session.get(Platform, record.platform_id)

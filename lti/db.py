@@ -185,6 +185,20 @@ class Registration(Base):
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
+class RegistrationToken(Base):
+    """A one-time permission for a dynamic registration, made by an administrator (`course lti register
+    --dynamic`). Only its SHA-256 is stored; it is used up by a conditional UPDATE, so once, also when
+    several requests or instances race."""
+
+    __tablename__ = "registration_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")  # what the administrator made it for
+
+
 # --- engine -------------------------------------------------------------------------
 
 

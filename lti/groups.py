@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .csvfile import write_csv
 from .db import Launch, RosterMember
-from .nrps import is_learner, sync_roster
+from .nrps import sync_roster
+from .roles import is_learner
 from .security import Rejected, csrf_ok, csrf_token
 
 TARGET_SIZE, MIN_SIZE = 4, 3
@@ -117,23 +119,17 @@ class _Semicolon(csv.excel):
     delimiter = ";"
 
 
-def _csv(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 def export_csv(people: list[RosterMember]) -> str:
     rows = [["group", "user_id", "name", "email", "username", "region"]]
     rows += [[p.group_name, p.user_id, p.name, p.email, p.username, p.region]
              for p in sorted(people, key=lambda p: (p.group_name, p.name, p.user_id)) if p.group_name]
-    return _csv(rows)
+    return write_csv(rows)
 
 
 def moodle_groups_csv(people: list[RosterMember], description: str) -> str:
     """For Moodle's Participants > Groups > Import groups (creates the groups)."""
     names = sorted({p.group_name for p in people if p.group_name})
-    return _csv([["groupname", "description"]] + [[name, description] for name in names])
+    return write_csv([["groupname", "description"]] + [[name, description] for name in names])
 
 
 def moodle_members_csv(people: list[RosterMember], course_shortname: str) -> str:
@@ -141,7 +137,7 @@ def moodle_members_csv(people: list[RosterMember], course_shortname: str) -> str
     rows = [["username", "email", "course1", "group1"]]
     rows += [[p.username, p.email, course_shortname, p.group_name]
              for p in sorted(people, key=lambda p: (p.group_name, p.username)) if p.group_name]
-    return _csv(rows)
+    return write_csv(rows)
 
 
 def group_of(session: Session, platform_id: int, context_id: str, user_id: str) -> dict | None:

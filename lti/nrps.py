@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .ags import ServiceError, service_request
 from .db import Launch, Platform, RosterMember, now
+from .outbound import OutboundClient
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 1000
 
 
-def sync_roster(session: Session, launch: Launch, client: httpx.Client) -> int:
+def sync_roster(session: Session, launch: Launch, client: OutboundClient) -> int:
     """Fetch every page of the launch's context roster and store it. Returns the number of members."""
     if not launch.nrps_url:
         raise ServiceError("the platform offers no roster service for this course", retry=False)
@@ -53,8 +53,3 @@ def sync_roster(session: Session, launch: Launch, client: httpx.Client) -> int:
         pages += 1
     session.commit()
     return count
-
-
-def is_learner(roles: list[str]) -> bool:
-    """NRPS roles come short from Moodle ("Learner"), id_token roles as full URIs: accept both."""
-    return any(r == "Learner" or r.endswith("#Learner") or r.endswith("/Learner") for r in roles)

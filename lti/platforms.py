@@ -1,4 +1,4 @@
-"""Platform registrations and the platforms' public keys (JWKS), fetched with a timeout and cached."""
+"""Platform registrations and the platforms' public keys (JWKS), fetched through the outbound client and cached."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-import httpx
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import Deployment, Platform, now
 from .launchstore import LaunchStore
+from .outbound import OutboundClient, OutboundError
 
 JWKS_MAX_AGE = 3600  # seconds a fetched key set is trusted before it is fetched again
 
@@ -21,46 +22,81 @@ class KeyFetchError(Exception):
     pass
 
 
-def http_client(timeout: float) -> httpx.Client:
-    """Every outbound request goes through a client with explicit timeouts (httpx: no request without one)."""
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)), follow_redirects=False,
-                        headers={"User-Agent": "course_builder-lti/1"})
+class PlatformExists(Exception):
+    def __init__(self, platform: Platform):
+        super().__init__(f"the platform {platform.issuer} with client id {platform.client_id} is already registered")
+        self.platform = platform
+
+
+ENDPOINTS = ("auth_login_url", "auth_token_url", "jwks_url", "token_audience")
+
+
+def find_platform(session: Session, issuer: str, client_id: str) -> Platform | None:
+    return session.scalar(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id))
 
 
 def register_platform(session: Session, *, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str,
                       jwks_url: str, deployment_ids: list[str], name: str = "",
                       token_audience: str | None = None) -> Platform:
-    """Create or update a platform registration and add its deployments."""
-    platform = session.scalar(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id))
-    if platform is None:
-        platform = Platform(issuer=issuer, client_id=client_id, trusted_audiences=[], jwks_fetched_at=0)
-        session.add(platform)
-    platform.name = name or platform.name or issuer
-    platform.auth_login_url, platform.auth_token_url, platform.jwks_url = auth_login_url, auth_token_url, jwks_url
-    platform.token_audience = token_audience
-    platform.jwks, platform.jwks_fetched_at = None, 0
-    session.flush()
-    known = set(session.scalars(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)))
-    for deployment_id in deployment_ids:
-        if deployment_id not in known:
+    """Store a new platform with its deployments and commit.
+
+    An existing (issuer, client id) is never changed here — PlatformExists instead: whoever can register
+    must not be able to swap a known platform's keys or endpoints (a takeover). Those change only through
+    update_platform, an administrator's command; the same issuer with another client id is another platform.
+    """
+    if (existing := find_platform(session, issuer, client_id)) is not None:
+        raise PlatformExists(existing)
+    platform = Platform(issuer=issuer, client_id=client_id, name=name or issuer, auth_login_url=auth_login_url,
+                        auth_token_url=auth_token_url, jwks_url=jwks_url, token_audience=token_audience,
+                        trusted_audiences=[], jwks=None, jwks_fetched_at=0)
+    session.add(platform)
+    try:
+        session.flush()
+        for deployment_id in dict.fromkeys(deployment_ids):
             session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
-            known.add(deployment_id)
-    session.commit()
+        session.commit()
+    except IntegrityError:  # registered at the same moment by another request or instance
+        session.rollback()
+        raise PlatformExists(find_platform(session, issuer, client_id)) from None
     return platform
+
+
+def add_deployments(session: Session, platform: Platform, deployment_ids: list[str]) -> list[str]:
+    """An administrator's addition of deployments to a known platform; returns the new ones."""
+    known = set(session.scalars(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)))
+    added = [d for d in dict.fromkeys(deployment_ids) if d not in known]
+    for deployment_id in added:
+        session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
+    session.commit()
+    return added
+
+
+def endpoint_changes(platform: Platform, **wanted) -> dict[str, tuple]:
+    """field → (stored, wanted) for every endpoint given (not None) that differs from the stored one."""
+    return {field: (getattr(platform, field), value) for field, value in wanted.items()
+            if field in ENDPOINTS and value is not None and getattr(platform, field) != value}
+
+
+def update_platform(session: Session, platform: Platform, changes: dict[str, tuple]) -> None:
+    """Apply endpoint_changes (an administrator confirmed them); a new key-set URL drops the cached keys."""
+    for field, (_, value) in changes.items():
+        setattr(platform, field, value)
+    if "jwks_url" in changes:
+        platform.jwks, platform.jwks_fetched_at = None, 0
+    session.commit()
 
 
 _KEYS: dict[tuple[str, str], RSAKey] = {}  # (n, e) → imported key: importing costs more than verifying
 
 
-def _fetch(platform: Platform, client: httpx.Client) -> dict:
+def _fetch(platform: Platform, client: OutboundClient) -> dict:
+    # The text says what failed, never where (it is shown on the error page); the log has the URL.
     try:
-        response = client.get(platform.jwks_url, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        data = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise KeyFetchError(f"the platform's key set at {platform.jwks_url} could not be fetched ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise KeyFetchError(f"the platform's key set at {platform.jwks_url} is not a JWKS")
+        data = client.json_object("GET", platform.jwks_url, headers={"Accept": "application/json"})
+    except OutboundError as exc:
+        raise KeyFetchError(f"the platform's key set could not be fetched ({exc})") from None
+    if not isinstance(data.get("keys"), list):
+        raise KeyFetchError("the platform's key set is not a JWKS")
     return data
 
 
@@ -139,7 +175,7 @@ class PlatformDirectory:
         return self._look(connection, lambda by_id: platform.id in by_id and
                           deployment_id in by_id[platform.id].deployments)
 
-    def key(self, connection, platform: RegisteredPlatform, kid: str, client: httpx.Client,
+    def key(self, connection, platform: RegisteredPlatform, kid: str, client: OutboundClient,
             refetch_interval: int = 5) -> RSAKey | None:
         """The platform's public key with this kid: from the cache, else fetched (again once for an unknown kid).
 

@@ -14,12 +14,12 @@ import json
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from .config import Settings
 from .db import now
 from .launchstore import LoginRecord
+from .outbound import OutboundClient
 from .platforms import KeyFetchError, PlatformDirectory, RegisteredPlatform
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -141,7 +141,7 @@ def load_login(connection, platforms: PlatformDirectory, state: str | None) -> L
     return login
 
 
-def verify_id_token(connection, platforms: PlatformDirectory, settings: Settings, client: httpx.Client, token: str,
+def verify_id_token(connection, platforms: PlatformDirectory, settings: Settings, client: OutboundClient, token: str,
                     login: LoginRecord, refetch_interval: int = 5) -> dict:
     """Every check on the id_token except consuming the nonce; returns the verified claims."""
     if len(token) > settings.max_token_bytes:
@@ -240,12 +240,3 @@ def check_claims(connection, platforms: PlatformDirectory, settings: Settings, p
         settings_claim = claims.get(DL + "deep_linking_settings")
         if not isinstance(settings_claim, dict) or not settings_claim.get("deep_link_return_url"):
             raise Rejected("The deep linking request has no deep_link_return_url.", 400, "missing_dl_settings")
-
-
-INSTRUCTOR_ROLES = ("membership#Instructor", "membership#ContentDeveloper", "membership/Instructor#TeachingAssistant",
-                    "institution/person#Administrator", "system/person#Administrator")
-
-
-def is_instructor(roles: list[str]) -> bool:
-    return any(r.endswith(suffix) or r in ("Instructor", "ContentDeveloper", "Administrator")
-               for r in roles for suffix in INSTRUCTOR_ROLES)

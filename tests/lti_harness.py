@@ -44,9 +44,10 @@ class Flow:
 class Tool:
     def __init__(self, data_dir: Path, platform: MoodleLikePlatform | None = None, *,
                  base_url: str = "https://tool.test", database_url: str | None = None, course_path: Path = MINI,
-                 policy: ags.OutboxPolicy | None = None):
+                 policy: ags.OutboxPolicy | None = None, dev: bool = True):
+        # dev: the platforms under test listen on 127.0.0.1, which the outbound client refuses otherwise.
         self.settings = Settings(base_url=base_url, data_dir=data_dir, database_url=database_url,
-                                 run_worker=False, http_timeout=3.0)
+                                 run_worker=False, http_timeout=3.0, dev=dev)
         self.app = create_app(self.settings, course(course_path), refetch_interval=0,
                               policy=policy or ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
         self.tool = self.app.state.tool
@@ -63,6 +64,29 @@ class Tool:
             register_platform(session, issuer=platform.issuer, client_id=platform.client_id,
                               auth_login_url=platform.auth_url, auth_token_url=platform.token_url,
                               jwks_url=platform.jwks_url, deployment_ids=[platform.deployment_id], name="Moodle")
+
+    def registration_path(self, lifetime: int = 3600) -> str:
+        """/lti/register/<token>: a one-time registration URL, as `course lti register --dynamic` makes it."""
+        from lti.registration import new_token
+
+        with self.tool.Session() as session:
+            return "/lti/register/" + new_token(session, lifetime)
+
+    def snapshot(self) -> list[dict]:
+        """Every stored platform with its deployments (to prove that a refused registration changed nothing)."""
+        from sqlalchemy import select
+
+        from lti.db import Deployment, Platform
+
+        with self.tool.Session() as session:
+            rows = []
+            for platform in session.scalars(select(Platform).order_by(Platform.id)):
+                row = {c.name: getattr(platform, c.name) for c in Platform.__table__.columns
+                       if c.name not in ("jwks", "jwks_fetched_at")}
+                row["deployments"] = sorted(session.scalars(select(Deployment.deployment_id)
+                                                            .where(Deployment.platform_id == platform.id)))
+                rows.append(row)
+            return rows
 
     def close(self) -> None:
         self.client.close()

@@ -47,14 +47,14 @@ def rsa_key(kid: str | None = None) -> RSAKey:
 class Server:
     """An ASGI app on 127.0.0.1 in a thread (a real socket, so the tool talks HTTP to it)."""
 
-    def __init__(self, app, port: int = 0):
+    def __init__(self, app, port: int = 0, **config):
         import socket
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         self.sock = sock
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="off", **config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         for _ in range(500):
@@ -117,6 +117,11 @@ class MoodleLikePlatform:
         self.dl_responses: list[dict] = []
         self.registration_token = secrets.token_hex(8)
         self.registrations: list[dict] = []
+        self.config_fetches = 0  # GETs of the OpenID configuration (registration), whatever the answer
+        self.config_overrides: dict = {}  # forged fields of the OpenID configuration (attack tests)
+        self.jwks_redirect = ""  # set: the key set answers 302 to this URL
+        self.jwks_delay = 0.0  # seconds the key set takes to answer
+        self.jwks_hosts: list[str] = []  # Host header of every key-set request
         self.tool_socket_url = ""  # where the platform reaches the tool's JWKS (tests: its real socket)
         self.auto_tool_url = ""  # set: launches named "auto:…" in lti_message_hint need no pending spec
         self.auto_lineitem = ""
@@ -246,6 +251,13 @@ class MoodleLikePlatform:
 
         async def certs(request: Request) -> Response:
             self.jwks_fetches += 1
+            self.jwks_hosts.append(request.headers.get("host", ""))
+            if self.jwks_delay:
+                import asyncio
+
+                await asyncio.sleep(self.jwks_delay)
+            if self.jwks_redirect:
+                return Response(status_code=302, headers={"Location": self.jwks_redirect})
             return unavailable() or JSONResponse(self.jwks())
 
         async def auth(request: Request) -> Response:
@@ -402,6 +414,7 @@ class MoodleLikePlatform:
             return HTMLResponse("ok")
 
         async def openid_configuration(request: Request) -> Response:
+            self.config_fetches += 1
             if request.headers.get("authorization") != f"Bearer {self.registration_token}":
                 return Response("Unauthorized", status_code=401)
             return JSONResponse({
@@ -412,7 +425,8 @@ class MoodleLikePlatform:
                 "id_token_signing_alg_values_supported": ["RS256"], "claims_supported": ["sub", "iss", "name"],
                 "https://purl.imsglobal.org/spec/lti-platform-configuration": {
                     "product_family_code": "moodle", "version": "4.5",
-                    "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]}})
+                    "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]},
+                **self.config_overrides})
 
         async def openid_registration(request: Request) -> Response:
             if request.headers.get("authorization") != f"Bearer {self.registration_token}":

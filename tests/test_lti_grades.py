@@ -36,9 +36,8 @@ def tool(platform, tmp_path):
 
 
 def deliver_all(tool: Tool) -> None:
-    with httpx.Client(timeout=3) as client:
-        while ags.run_once(tool.tool.background, client, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
-            pass
+    while ags.run_once(tool.tool.background, tool.tool.http, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
+        pass
 
 
 def back_online_and_deliver(tool: Tool, platform: MoodleLikePlatform) -> None:
@@ -146,7 +145,7 @@ def test_deep_linking_post_needs_csrf(tool):
 
 def test_deep_linking_with_lti1p3platform(tmp_path):
     with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
-        launch = pypi_launch(tool, pypi, "t1", deep_linking=True).launch
+        launch = pypi_launch(tool, pypi, "t1", deep_linking=True, roles=[ROLE_INSTRUCTOR]).launch
         picker = tool.client.get(launch.headers["location"])
         csrf = picker.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         answer = tool.client.post(launch.headers["location"], data={"csrf": csrf, "item": "module:grundlagen"})
@@ -213,10 +212,9 @@ def test_platform_down_then_up_delivers_every_score_exactly_once(tool, platform)
     platform.down = True
     for user in ("21", "22", "23"):
         learner_with_score(tool, platform, user, lineitem, 55.0, 80.0)
-    with httpx.Client(timeout=3) as client:
-        policy = ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)
-        for _ in range(3):
-            ags.run_once(tool.tool.background, client, policy)
+    policy = ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)
+    for _ in range(3):
+        ags.run_once(tool.tool.background, tool.tool.http, policy)
     rows = outbox(tool)
     assert all(row.status == "pending" and row.attempts >= 1 for row in rows[:1])
     assert platform.lineitems["1"].received == []
@@ -241,8 +239,7 @@ def test_a_score_waits_for_its_column_while_the_platform_is_down(tool, platform)
             body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
                     "score": score}
             assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
-    with httpx.Client(timeout=3) as client:
-        ags.run_once(tool.tool.background, client, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
+    ags.run_once(tool.tool.background, tool.tool.http, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
     assert len(platform.lineitems) == before
     assert all(row.status == "pending" for row in outbox(tool))
     back_online_and_deliver(tool, platform)
@@ -284,7 +281,8 @@ def test_backoff_doubles_up_to_the_limit(tool, platform):
     tool.play(tool.launch(custom={"module": "grundlagen"}))
     platform.down = True
     learner_with_score(tool, platform, "31", lineitem, 10.0)
-    with httpx.Client(timeout=3) as client, tool.tool.background() as session:
+    client = tool.tool.http
+    with tool.tool.background() as session:
         for attempt in (1, 2, 3):
             (row,) = ags.claim(session, policy, 10)
             before = int(time.time())
@@ -302,7 +300,7 @@ def test_worker_killed_mid_delivery_loses_nothing(tool, platform, tmp_path):
     for user in ("41", "42"):
         learner_with_score(tool, platform, user, lineitem, 66.0)
     platform.score_delay = 30.0  # the platform stores the score, then answers slowly
-    env = dict(os.environ, COURSE_LTI_DATA=str(tool.settings.data_dir))
+    env = dict(os.environ, COURSE_LTI_DATA=str(tool.settings.data_dir), COURSE_LTI_DEV="1")
     command = [sys.executable, "-m", "course_builder.cli", "lti", "worker", "--lease", "1", "--base-delay", "0"]
     worker = subprocess.Popen([sys.executable, "-c", "from course_builder.cli import main; main()",
                                *command[3:]], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -329,7 +327,7 @@ def test_worker_killed_mid_delivery_loses_nothing(tool, platform, tmp_path):
 
 def test_in_app_worker_delivers_without_help(platform, tmp_path):
     tool = Tool(tmp_path / "data", platform)
-    tool.tool.worker = ags.Worker(tool.tool.background, 3.0, ags.OutboxPolicy(base_delay=0.0), idle=0.05)
+    tool.tool.worker = ags.Worker(tool.tool.background, tool.tool.outbound, ags.OutboxPolicy(base_delay=0.0), idle=0.05)
     tool.tool.worker.start()
     try:
         lineitem = platform.lineitem("rl-graded")

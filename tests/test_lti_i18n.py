@@ -101,9 +101,8 @@ def pages(tool: Tool, prefix: str) -> dict[str, httpx.Response]:
     # a learner the platform does not know: the platform refuses the score (delivery failed)
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=f"{prefix}-x", **link))
     assert put_state(tool, launch_id, csrf_of(page), {"progress": 0.2, "score": 10.0}).status_code == 204
-    with httpx.Client(timeout=3) as client:
-        while ags.run_once(tool.tool.background, client, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
-            pass
+    while ags.run_once(tool.tool.background, tool.tool.http, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
+        pass
     for i in range(4):
         tool.platform.enrol(f"{prefix}-g{i}", region=["Nord", "Süd"][i % 2])
     tool.platform.enrol(f"{prefix}-t", role="Instructor")
@@ -188,8 +187,8 @@ def test_a_language_without_strings_gets_english_pages_marked_english(english_co
 
 def test_error_page_of_the_dynamic_registration_is_german(tool):
     page = tool.client.get("/lti/register")
-    assert page.status_code == 400 and "(registration_request)" in page.text
-    assert_speaks(page.text, ["lti_error", "lti_err_registration_request"], "de")
+    assert page.status_code == 403 and "(registration_token)" in page.text
+    assert_speaks(page.text, ["lti_error", "lti_err_registration_token"], "de")
 
 
 # --- the strings themselves ----------------------------------------------------------------------------

@@ -7,11 +7,11 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from lti import ags, keys
 from lti.db import Base, Launch, LoginState, OutboxScore, make_engine, migrate, now, sessions
-from lti.platforms import register_platform
+from lti.platforms import add_deployments, endpoint_changes, find_platform, register_platform, update_platform
 from lti.launchstore import LaunchStore
 from lti.platforms import PlatformDirectory
 from lti_harness import Tool
@@ -84,24 +84,28 @@ def test_nonce_is_consumed_exactly_once_under_concurrency(db_url, migrated):
                            login_params={}, expires_at=now() + 60)
         session.add(login)
         session.commit()
-    results, barrier = [], threading.Barrier(8, timeout=30)
-
     store = LaunchStore(engine)
 
-    def race():
+    def race(barrier):
         with store.connection() as connection:
             row = store.login(connection, "s1")
             barrier.wait()
             ok = store.use_login(connection, row.state, "n1")
             connection.commit()
-            results.append(ok)
+            return ok
 
-    threads = [threading.Thread(target=race) for _ in range(8)]
+    assert sorted(in_threads(8, race)) == [False] * 7 + [True]
+
+
+def in_threads(count: int, func) -> list:
+    """func(barrier) in `count` threads at once (they meet at the barrier); their results."""
+    results, barrier = [], threading.Barrier(count, timeout=30)
+    threads = [threading.Thread(target=lambda: results.append(func(barrier))) for _ in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert sorted(results) == [False] * 7 + [True]
+    return results
 
 
 def test_outbox_rows_are_claimed_by_one_worker_only(db_url, migrated):
@@ -170,9 +174,9 @@ def test_platform_directory_sees_registrations_at_once_and_changes_within_max_ag
             return getattr(directory, method)(connection, *args)
 
     assert [p.id for p in ask("find", "https://moodle.test", "c1")] == [first.id]
-    with factory() as session:
-        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
-                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1"])
+    with factory() as session:  # an administrator changes a URL (`course lti update-platform`)
+        known = find_platform(session, "https://moodle.test", "c1")
+        update_platform(session, known, endpoint_changes(known, auth_login_url="https://m/a2"))
     assert ask("get", first.id).auth_login_url == "https://m/a"  # a changed URL shows after max_age
     time.sleep(0.4)
     assert ask("get", first.id).auth_login_url == "https://m/a2"
@@ -180,8 +184,7 @@ def test_platform_directory_sees_registrations_at_once_and_changes_within_max_ag
     with factory() as session:
         second = register_platform(session, issuer="https://other.test", client_id="c2", auth_login_url="https://o/a",
                                    auth_token_url="https://o/t", jwks_url="https://o/k", deployment_ids=["7"])
-        register_platform(session, issuer="https://moodle.test", client_id="c1", auth_login_url="https://m/a2",
-                          auth_token_url="https://m/t", jwks_url="https://m/k", deployment_ids=["1", "2"])
+        add_deployments(session, find_platform(session, "https://moodle.test", "c1"), ["1", "2"])
     assert [p.id for p in ask("find", "https://other.test", None)] == [second.id]
     assert ask("deployment_known", ask("get", first.id), "2")
     assert not ask("deployment_known", ask("get", first.id), "3")
@@ -211,3 +214,80 @@ def test_housekeeping_forgets_old_login_states(tmp_path, migrated):
     assert ags.housekeeping(factory) == 1
     with factory() as session:
         assert [s.state for s in session.scalars(select(LoginState))] == ["new"]
+
+
+def test_a_registration_token_is_used_once_under_concurrent_requests(db_url, tmp_path):
+    # Eight requests with the same one-time URL at the same moment, over real sockets: one registers,
+    # seven are refused before fetching anything (the token is used up by a conditional UPDATE).
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlencode
+
+    import httpx
+
+    platform = MoodleLikePlatform()
+    tool = Tool(tmp_path / "data", database_url=None if db_url.startswith("sqlite") else db_url)
+    platform.tool_socket_url = tool.server.url
+    try:
+        url = tool.server.url + tool.registration_path() + "?" + urlencode({
+            "openid_configuration": platform.url + "/mod/lti/openid-configuration.php",
+            "registration_token": platform.registration_token})
+        barrier = threading.Barrier(8, timeout=30)
+
+        def register() -> int:
+            barrier.wait()
+            return httpx.get(url, timeout=30).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = sorted(pool.map(lambda _: register(), range(8)))
+        assert statuses == [200] + [403] * 7
+        assert platform.config_fetches == 1 and len(platform.registrations) == 1
+        assert [p["client_id"] for p in tool.snapshot()] == [platform.client_id]
+    finally:
+        tool.close()
+        platform.stop()
+
+
+def test_a_registration_token_is_used_up_by_exactly_one_of_racing_sessions(db_url, migrated):
+    # All eight see the token usable, then all try to use it at once: the conditional UPDATE lets one through.
+    from lti.registration import new_token, token_usable, use_token
+
+    _, factory = migrated(db_url, connections=8)
+    with factory() as session:
+        token = new_token(session, 600)
+
+    def race(barrier):
+        with factory() as session:
+            usable = token_usable(session, token)
+            session.commit()
+            barrier.wait()
+            return usable and use_token(session, token)
+
+    assert sorted(in_threads(8, race)) == [False] * 7 + [True]
+    with factory() as session:
+        assert not token_usable(session, token)
+
+
+def test_an_old_database_upgrades_with_its_platforms(db_url):
+    # A database made before registration tokens existed (revision 0001) keeps its rows and gains the table.
+    from alembic import command
+    from alembic.config import Config
+    from pathlib import Path
+
+    import lti.db
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(lti.db.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO platforms (name, issuer, client_id, auth_login_url, auth_token_url, "
+                                "jwks_url, trusted_audiences, jwks_fetched_at, created_at) VALUES ('M', "
+                                "'https://moodle.test', 'c1', 'https://m/a', 'https://m/t', 'https://m/k', '[]', 0, 0)"))
+        assert "registration_tokens" not in inspect(connection).get_table_names()
+    migrate(engine)
+    with engine.connect() as connection:
+        assert "registration_tokens" in inspect(connection).get_table_names()
+        assert connection.execute(text("SELECT issuer FROM platforms")).scalars().all() == ["https://moodle.test"]
+    engine.dispose()
