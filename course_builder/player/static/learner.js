@@ -3,6 +3,80 @@
    every page stays visible. */
 (function () {
   "use strict";
+  // grading, as the model defines it (essays are not auto-graded): the rules of course_builder/scoring.py,
+  // which grades for the LTI tool; tests/fixtures/scoring_cases.json holds both to the same results
+  function round2(x) { return Math.round(x * 100) / 100; }
+  function num(s) { var t = String(s).trim().replace(/\s/g, "").replace(",", "."); return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? parseFloat(t) : null; }
+  function isChoice(q) { return q.type === "single" || q.type === "truefalse"; }
+  function textMatches(pattern, text, caseSensitive) {
+    var re = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+    return new RegExp("^" + re + "$", caseSensitive ? "" : "i").test(text.trim());
+  }
+  function grade(q, v) {
+    var g = { fraction: 0, key: null, parts: [] }, x, hit = 0;
+    if (q.type === "essay") return null;
+    if (isChoice(q)) {
+      if (v !== null && q.answers[v]) g.fraction = q.answers[v].weight / 100;
+    } else if (q.type === "multiple") {
+      q.answers.forEach(function (a, i) { if (v && v[i]) g.fraction += a.weight / 100; });
+    } else if (q.type === "short" || q.type === "numerical") {
+      x = q.type === "numerical" ? num(v || "") : null;
+      q.answers.some(function (a) {
+        var ok = q.type === "short" ? (v || "").trim() !== "" && textMatches(a.text, v, q.caseSensitive)
+                                    : x !== null && Math.abs(x - a.value) <= a.tolerance + 1e-9;
+        if (ok) { g.key = a.key; g.fraction = a.weight / 100; }
+        return ok;
+      });
+    } else {
+      (q.pairs || q.order).forEach(function (p, i) { var ok = !!v && v[i] === (q.pairs ? p.right : p); g.parts.push(ok); hit += ok; });
+      g.fraction = hit / g.parts.length;
+    }
+    g.fraction = Math.max(0, Math.min(1, g.fraction));
+    g.result = g.fraction > 0.9999 ? "correct" : g.fraction > 0 ? "partly" : "incorrect";
+    return g;
+  }
+  // What the learner is shown: right/wrong per chosen option, pair or item, with its feedback.
+  function review(q, v, g) {
+    var r = { result: g ? g.result : null, marks: {}, fb: {}, specific: null, general: (q.fbq || {}).general || null };
+    function mark(key, ok) { r.marks[key] = ok; if (q.fb[key]) r.fb[key] = q.fb[key]; }
+    if (!g) return r;
+    if (isChoice(q) || q.type === "multiple") {
+      q.answers.forEach(function (a, i) { if (q.type === "multiple" ? v && v[i] : v === i) mark(a.key, a.correct); });
+    } else if (q.type === "short" || q.type === "numerical") {
+      if (g.key) mark(g.key, g.result === "correct");
+    } else {
+      (q.pairs || q.items).forEach(function (p, i) { mark(p.key || p, g.parts[i]); });
+    }
+    r.specific = q.fbq[g.result] || null;
+    return r;
+  }
+  // Whether an attempt's review may be shown now (the quiz's feedback: policy).
+  function reveals(policy, left, best, passMark) { return policy !== "after-last-attempt" || left === 0 || (best !== null && best >= passMark); }
+  function hash(text) {
+    for (var h = 2166136261, i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+    return h;
+  }
+  // The key as the package carries it (player.seal): casual reading stopped, nothing more (docs/runtime.md).
+  function unseal(salt, q) {
+    var h = hash(salt + "/" + q.id) || 1, bin = atob(q.seal), bytes = new Uint8Array(bin.length), i;
+    for (i = 0; i < bin.length; i++) {
+      h ^= h << 13; h >>>= 0; h ^= h >>> 17; h ^= h << 5; h >>>= 0;
+      bytes[i] = bin.charCodeAt(i) ^ (h & 255);
+    }
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+  function merge(q, key) {
+    Object.keys(key).forEach(function (k) {
+      if (Array.isArray(key[k]) && Array.isArray(q[k]) && q[k].length === key[k].length) q[k].forEach(function (a, i) { Object.assign(a, key[k][i]); });
+      else q[k] = key[k];
+    });
+    return q;
+  }
+  if (typeof document === "undefined" && typeof module === "object") {  // node: the graders' shared tests
+    module.exports = { grade: grade, review: review, reveals: reveals, unseal: unseal, merge: merge };
+    return;
+  }
+
   var doc = document, win = window;
   var data = JSON.parse(doc.getElementById("player-data").textContent);
   var ui = JSON.parse(doc.getElementById("player-strings").textContent);
@@ -12,14 +86,12 @@
   var state = { page: 0, visited: pages.map(function () { return false; }), attempts: 0, submitted: false,
                 best: null, last: null, answers: questions.map(function () { return null; }) };
   var attemptStart = new Date(), changedAt = {}, sessionStart = new Date();
-  var lms, ended = false;
+  var lms, ended = false, reviews = null, busy = false;
+  if (quiz && quiz.salt) questions.forEach(function (q) { merge(q, unseal(quiz.salt, q)); });
 
   function $(id) { return doc.getElementById(id); }
   function fmt(s, v) { return String(s).replace(/\{(\w+)\}/g, function (m, k) { return k in v ? v[k] : m; }); }
-  function round2(x) { return Math.round(x * 100) / 100; }
-  function num(s) { var t = String(s).trim().replace(/\s/g, "").replace(",", "."); return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? parseFloat(t) : null; }
   function each(root, sel, fn) { [].forEach.call(root.querySelectorAll(sel), fn); }
-  function isChoice(q) { return q.type === "single" || q.type === "truefalse"; }
   function field(q) { return $("q-" + q.id); }
   // Cleared first so a repeated text is read again; a newer announcement cancels an older pending one.
   var announcing;
@@ -46,37 +118,6 @@
     else fs.querySelector("[name='" + q.id + "']").value = v || "";
   }
 
-  // grading, as the model defines it (essays are not auto-graded)
-  function textMatches(pattern, text, caseSensitive) {
-    var re = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
-    return new RegExp("^" + re + "$", caseSensitive ? "" : "i").test(text.trim());
-  }
-  function grade(q, v) {
-    var g = { fraction: 0, key: null, parts: [] }, x, hit = 0;
-    if (q.type === "essay") return null;
-    if (isChoice(q)) {
-      if (v !== null && q.answers[v]) g.fraction = q.answers[v].weight / 100;
-    } else if (q.type === "multiple") {
-      q.answers.forEach(function (a, i) { if (v && v[i]) g.fraction += a.weight / 100; });
-    } else if (q.type === "short" || q.type === "numerical") {
-      x = q.type === "numerical" ? num(v || "") : null;
-      q.answers.some(function (a) {
-        var ok = q.type === "short" ? (v || "").trim() !== "" && textMatches(a.text, v, q.caseSensitive)
-                                    : x !== null && Math.abs(x - a.value) <= a.tolerance + 1e-9;
-        if (ok) { g.key = a.key; g.fraction = a.weight / 100; }
-        return ok;
-      });
-    } else if (q.type === "matching") {
-      q.pairs.forEach(function (p, i) { var ok = !!v && v[i] === p.right; g.parts.push(ok); hit += ok; });
-      g.fraction = hit / q.pairs.length;
-    } else if (q.type === "ordering") {
-      q.items.forEach(function (k, i) { var ok = !!v && v[i] === i + 1; g.parts.push(ok); hit += ok; });
-      g.fraction = hit / q.items.length;
-    }
-    g.fraction = Math.max(0, Math.min(1, g.fraction));
-    g.result = g.fraction > 0.9999 ? "correct" : g.fraction > 0 ? "partly" : "incorrect";
-    return g;
-  }
   function autoPoints() { return questions.reduce(function (s, q) { return s + (q.type === "essay" ? 0 : q.points); }, 0); }
 
   // suspend data: "1|page|visited(hex bits)|attempts|submitted|best|last|answer~answer…"
@@ -197,7 +238,7 @@
       rec.response = [];
       q.pairs.forEach(function (p, i) { if (v && v[i] >= 0) rec.response.push([i, v[i]]); });
     } else if (q.type === "ordering") {
-      rec.correct = [q.items.map(function (k, i) { return i; })];
+      rec.correct = [q.items.map(function (k, i) { return i; }).sort(function (a, b) { return q.order[a] - q.order[b]; })];
       rec.response = q.items.map(function (k, i) { return i; }).filter(function (i) { return v && v[i]; })
         .sort(function (a, b) { return v[a] - v[b] || a - b; });
     } else {
@@ -206,40 +247,32 @@
     return rec;
   }
 
-  // feedback
+  // feedback: what a review (see review()) allows, nothing from the page itself
   function clearFeedback(q) {
     var fs = field(q);
     each(fs, ".is-correct,.is-wrong", function (el) { el.classList.remove("is-correct", "is-wrong"); });
     each(fs, ".fb,.q-result,.q-feedback,.q-feedback > div", function (el) { el.hidden = true; });
   }
-  function mark(el, ok) { el.classList.add(ok ? "is-correct" : "is-wrong"); var fb = el.querySelector(".fb"); if (fb && fb.textContent.trim()) fb.hidden = false; }
-  function showFeedback(q, v, g) {
-    var fs = field(q), box = fs.querySelector(".q-feedback"), res = fs.querySelector(".q-result"), fb, tpl, pick;
+  function fill(el, html) { el.innerHTML = html || ""; el.hidden = !el.textContent.trim() && !el.querySelector("img"); }
+  function showReview(q, r) {
+    var fs = field(q), box = fs.querySelector(".q-feedback"), res = fs.querySelector(".q-result");
     clearFeedback(q);
-    if (isChoice(q) || q.type === "multiple") {
-      q.answers.forEach(function (a, i) {
-        if (q.type === "multiple" ? v && v[i] : v === i) mark(fs.querySelector(".option[data-key='" + a.key + "']"), a.correct);
-      });
-    } else if (q.type === "short" || q.type === "numerical") {
-      fb = $("fb-" + q.id); tpl = fs.querySelector("template.answer-feedback");
-      pick = g.key && tpl ? tpl.content.querySelector("[data-key='" + g.key + "']") : null;
-      fb.innerHTML = pick ? pick.innerHTML : "";
-      fb.parentNode.classList.remove("is-correct", "is-wrong");
-      fb.classList.add(g.result === "correct" ? "is-correct" : "is-wrong");
-      fb.hidden = !fb.textContent.trim();
-    } else if (q.type === "matching" || q.type === "ordering") {
-      (q.pairs || q.items).forEach(function (p, i) { mark(fs.querySelector("[data-key='" + (p.key || p) + "']"), g.parts[i]); });
-    }
-    if (g) {
-      res.textContent = ui[g.result];
-      res.className = "q-result " + g.result;
+    if (!r) return;
+    Object.keys(r.marks).forEach(function (key) {
+      var el = fs.querySelector("[data-key='" + key + "']"), fb = el ? el.querySelector(".fb") : $("fb-" + q.id);
+      (el || fb).classList.add(r.marks[key] ? "is-correct" : "is-wrong");
+      fill(fb, r.fb[key]);
+    });
+    if (r.result) {
+      res.textContent = ui[r.result];
+      res.className = "q-result " + r.result;
       res.hidden = false;
-      pick = box.querySelector(".fb-" + g.result.replace("partly", "partial"));
-      if (pick) pick.hidden = false;
     }
-    [].forEach.call(box.children, function (el) { if (el.classList.contains("fb-general")) el.hidden = false; });
-    box.hidden = ![].some.call(box.children, function (el) { return !el.hidden; });
+    fill(box.querySelector(".fb-specific"), r.specific);
+    fill(box.querySelector(".fb-general"), r.general);
+    box.hidden = !r.specific && !r.general;
   }
+  function showReviews() { questions.forEach(function (q) { showReview(q, reviews && reviews[q.id]); }); }
 
   // quiz flow
   var form = $("quiz-form");
@@ -257,14 +290,19 @@
     box.hidden = false;
     if (announceIt) { announce(box.textContent); box.focus(); }
   }
-  function gradeAll() {
-    var earned = 0;
+  // Grading here (keys in the page, sealed) or by the LMS-side tool (lms.submit): the same result either way.
+  function gradeLocally(attempts, best, now) {
+    var earned = 0, rv = {}, score;
     questions.forEach(function (q, i) {
-      var g = grade(q, state.answers[i]);
+      var v = state.answers[i], g = grade(q, v);
       if (g) earned += g.fraction * q.points;
-      showFeedback(q, state.answers[i], g);
+      rv[q.id] = review(q, v, g);
+      if (now) pending.push(interaction(q, v, g, now));
     });
-    return autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
+    score = autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
+    if (autoPoints() > 0 && now) best = best === null ? score : Math.max(best, score);
+    return { score: score, attempts: attempts, best: best,
+             review: reveals(quiz.feedback, quiz.attempts ? Math.max(0, quiz.attempts - attempts) : Infinity, best, data.passMark) ? rv : null };
   }
   // An attempt is used up on submit: with questions still open, the learner confirms first.
   function isOpen(q, v) {
@@ -297,22 +335,34 @@
     if (el) { el.focus(); field(open[0]).scrollIntoView(); }
   }
   function submitQuiz() {
-    if (state.submitted || attemptsLeft() === 0) return;
-    var now = new Date();
+    if (busy || state.submitted || attemptsLeft() === 0) return;
+    var answers = {};
     collect();
     showOpen([], false);
-    state.last = gradeAll();
-    state.attempts += 1;
-    state.submitted = true;
-    if (autoPoints() > 0) state.best = state.best === null ? state.last : Math.max(state.best, state.last);
-    pending = pending.concat(questions.map(function (q, i) { return interaction(q, state.answers[i], grade(q, state.answers[i]), now); }));
-    lock(true);
-    showResult(true);
-    save(true);
+    questions.forEach(function (q, i) { answers[q.id] = state.answers[i]; });
+    busy = true;
+    $("quiz-submit").disabled = true;
+    function done(res) {
+      busy = false;
+      $("quiz-submit").disabled = false;
+      if (!res) { announce(ui.submit_failed); return; }
+      state.last = res.score;
+      state.attempts = res.attempts;
+      state.best = res.best;
+      state.submitted = true;
+      reviews = res.review;
+      showReviews();
+      lock(true);
+      showResult(true);
+      save(true);
+    }
+    if (lms.submit) lms.submit(answers, done);
+    else done(gradeLocally(state.attempts + 1, state.best, new Date()));
   }
   function retry() {
     state.submitted = false;
     state.answers = questions.map(function () { return null; });
+    reviews = null;
     questions.forEach(function (q) { writeAnswer(q, null); clearFeedback(q); });
     attemptStart = new Date(); changedAt = {};
     arrange();
@@ -332,10 +382,6 @@
       items.map(function (li) { return [hash(q.id + "/" + attempt + "/" + li.getAttribute("data-key")), li]; })
         .sort(function (a, b) { return a[0] - b[0]; }).forEach(function (pair) { list.appendChild(pair[1]); });
     });
-  }
-  function hash(text) {
-    for (var h = 2166136261, i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-    return h;
   }
 
   // pages
@@ -381,7 +427,11 @@
     if (quiz) {
       arrange();
       questions.forEach(function (q, i) { writeAnswer(q, state.answers[i]); });
-      if (state.submitted) { gradeAll(); lock(true); showResult(false); } else lock(false);
+      if (saved && saved.quiz) {  // the tool's record counts, not what the page saved
+        state.attempts = saved.quiz.attempts; state.best = saved.quiz.best; state.last = saved.quiz.last;
+        reviews = saved.quiz.review;
+      } else if (state.submitted) reviews = gradeLocally(state.attempts, state.best, null).review;
+      if (state.submitted) { showReviews(); lock(true); showResult(false); } else lock(false);
       form.addEventListener("submit", requestSubmit);
       $("quiz-confirm-submit").addEventListener("click", submitQuiz);
       $("quiz-confirm-back").addEventListener("click", toFirstOpen);
@@ -556,29 +606,23 @@
     };
   }
 
+  // The LTI tool: state is saved there, attempts are graded there (the page has no key).
   function httpAdapter() {
     var url = data.stateUrl;
+    function call(method, target, body, keepalive) {
+      return fetch(target, { method: method, credentials: "same-origin", keepalive: keepalive,
+                             headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": data.csrf },
+                             body: body === undefined ? undefined : JSON.stringify(body) })
+        .then(function (res) { if (!res.ok) throw new Error(res.status); return res.status === 204 ? {} : res.json(); });
+    }
     function send(r) {
-      var sent = pending;
-      pending = [];
-      var body = JSON.stringify({ location: r.location, state: r.state, progress: r.progress, completion: r.completion,
-        success: r.success, score: r.score, final: r.final, interactions: sent.map(function (rec) {
-          return { id: rec.id, type: type(rec, true), correct: rec.correct.map(function (c) { return correctPattern(rec, c, true); }),
-                   response: pattern(rec, rec.response, true), result: rec.result, weighting: rec.weighting,
-                   latency: isoDuration(rec.latency), timestamp: rec.timestamp.toISOString().replace(/\.\d+Z$/, "Z") };
-        }) });
-      return fetch(url, { method: "PUT", credentials: "same-origin", keepalive: r.final,
-                          headers: { "Content-Type": "application/json", "X-CSRF-Token": data.csrf }, body: body })
-        .then(function (res) { if (!res.ok) throw new Error(res.status); })
-        .catch(function () { pending = sent.concat(pending); });
+      return call("PUT", url, { location: r.location, state: r.state, progress: r.progress, completion: r.completion,
+                                final: r.final }, r.final).catch(function () { /* the next save sends it again */ });
     }
     return {
       limit: 64000,
-      start: function (done) {
-        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-          .then(function (res) { return res.ok ? res.json() : {}; })
-          .then(done, function () { done({}); });
-      },
+      start: function (done) { call("GET", url).then(done, function () { done({}); }); },
+      submit: function (answers, done) { call("POST", data.attemptUrl, { answers: answers }).then(done, function () { done(null); }); },
       save: function (r, commit) { if (commit) send(r); },
       finish: send
     };
