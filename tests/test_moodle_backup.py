@@ -416,3 +416,27 @@ def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
     assert ("masteryscore" in dict(manifest.scoes[1].data)) == bool(mastery)
     assert str(Writer._scorm_status(manifest)) == status
     assert [name for name, _ in manifest.files] == ["a/index.html", "imsmanifest.xml"]
+
+
+@pytest.mark.parametrize("policy, behaviour, shown", [
+    ("immediate", "immediatefeedback", 0x11110), ("after-attempt", "deferredfeedback", 0x01110),
+    ("after-last-attempt", "deferredfeedback", 0x00010)])
+def test_the_feedback_policy_sets_moodles_review_options(policy, behaviour, shown, tmp_path):
+    import shutil
+
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", f"shuffle: true\nfeedback: {policy}\n", 1),
+                       encoding="utf-8")
+    backup = Backup(build(root, tmp_path / "out", "--moodle-delivery", "native"))
+    [quiz_xml] = [name for name in backup.files if name.endswith("/quiz.xml")]
+    quiz = backup.xml(quiz_xml).find("quiz")
+    review = {child.tag: int(child.text) for child in quiz if child.tag.startswith("review")}
+    assert quiz.findtext("preferredbehaviour") == behaviour
+    for name in ("reviewcorrectness", "reviewmarks", "reviewspecificfeedback", "reviewgeneralfeedback"):
+        assert review[name] == shown, name
+    # The right answer only once the quiz is closed; the attempt itself and the maximum marks always.
+    assert review["reviewrightanswer"] == 0x10
+    assert review["reviewattempt"] == review["reviewmaxmarks"] == 0x11110
+    assert review["reviewoverallfeedback"] == 0x01110

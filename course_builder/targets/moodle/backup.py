@@ -169,6 +169,28 @@ class Activity:
         return f"activities/{self.modname}_{self.cmid}"
 
 
+# When Moodle shows a review item (mod_quiz\question\display_options): during the attempt, within two
+# minutes after it, later while the quiz is open, after it closes (never, without a close date).
+DURING, IMMEDIATELY_AFTER, LATER_WHILE_OPEN, AFTER_CLOSE = 0x10000, 0x01000, 0x00100, 0x00010
+AFTER = IMMEDIATELY_AFTER | LATER_WHILE_OPEN | AFTER_CLOSE
+ALWAYS = DURING | AFTER
+
+
+def review_options(policy: str) -> dict:
+    """The quiz's `feedback:` policy as Moodle's behaviour and review options (docs/moodle.md).
+
+    Right/wrong, the marks (a question's mark tells right from wrong) and specific/general feedback
+    follow the policy; the learner's grade stays visible in the gradebook. The right answer itself only
+    after the quiz closes, in every policy, as the runtime never shows it (a second attempt would copy
+    it). after-last-attempt has no exact Moodle equivalent: its nearest is "after the quiz is closed",
+    so the teacher sets a close date."""
+    shown = {"immediate": ALWAYS, "after-attempt": AFTER, "after-last-attempt": AFTER_CLOSE}[policy]
+    return dict(preferredbehaviour="immediatefeedback" if policy == "immediate" else "deferredfeedback",
+                reviewattempt=ALWAYS, reviewcorrectness=shown, reviewmaxmarks=ALWAYS,
+                reviewmarks=shown, reviewspecificfeedback=shown,
+                reviewgeneralfeedback=shown, reviewrightanswer=AFTER_CLOSE, reviewoverallfeedback=AFTER)
+
+
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
@@ -452,11 +474,10 @@ class Backup:
         a = self._activity("quiz", section, quiz.title, dict(
             name=quiz.title, intro=quiz.intro.html, introformat=1, timeopen=0, timeclose=0,
             timelimit=0, overduehandling="autosubmit", graceperiod=86400,
-            preferredbehaviour="deferredfeedback", canredoquestions=0, attempts_number=quiz.meta.attempts,
+            canredoquestions=0, attempts_number=quiz.meta.attempts,
             attemptonlast=0, grademethod=1, decimalpoints=2, questiondecimalpoints=-1,
-            reviewattempt=69904, reviewcorrectness=69904, reviewmaxmarks=69904, reviewmarks=69904,
-            reviewspecificfeedback=69904, reviewgeneralfeedback=69904, reviewrightanswer=69904,
-            reviewoverallfeedback=4368, questionsperpage=1, navmethod="free", shuffleanswers=int(quiz.meta.shuffle),
+            **review_options(quiz.meta.feedback), questionsperpage=1, navmethod="free",
+            shuffleanswers=int(quiz.meta.shuffle),
             sumgrades=f"{sumgrades:.5f}", grade="100.00000", timecreated=self.now, timemodified=self.now,
             password="", subnet="", browsersecurity="", delay1=0, delay2=0, showuserpicture=0, showblocks=0,
             completionattemptsexhausted=0, completionminattempts=0, allowofflineattempts=0))
