@@ -5,6 +5,10 @@ course_builder/scoring.py), grades them with course_builder.scoring, stores the 
 learner's best score and queues it for the gradebook. The answer is the attempt's score, the attempt
 count, the best score and, as far as the quiz's `feedback:` policy allows, the review per question.
 The module page itself carries no key and no feedback (player.PlayerContext(scoring="server")).
+
+With `feedback: immediate` the same URL takes {"check": question id, "answer": …}: the tool grades that
+one question and answers {"review": {question id: …}}; the checked answer stands for the attempt (a
+second check of the question returns the first review), so checking is no way to try options out.
 """
 
 from __future__ import annotations
@@ -58,8 +62,7 @@ def _answer_ok(q: dict, v) -> bool:
     return isinstance(v, str) and len(v) <= MAX_TEXT
 
 
-def parse_answers(body: bytes, questions: dict[str, dict]) -> dict:
-    data = json.loads(body)
+def parse_answers(data, questions: dict[str, dict]) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
         raise ValueError('the body must be {"answers": {question id: answer}}')
     answers = {}
@@ -104,8 +107,17 @@ def quiz_summary(tool, session: Session, record) -> dict | None:
     last = rows[-1] if rows else None
     pass_mark = player.pass_mark(tool.course, tool.course.module(record.module_id))
     reveal = last is not None and scoring.reveals(quiz.meta.feedback, _left(quiz, used), best, pass_mark)
+    row = session.scalar(select(Progress.checked).where(Progress.platform_id == record.platform_id,
+                                                        Progress.resource_link_id == record.resource_link_id,
+                                                        Progress.user_id == record.user_id))
+    keys = tool.quiz_keys(record.module_id)
+    checked = {qid: _review(keys[qid], v) for qid, v in (row or {}).items() if qid in keys}
     return {"attempts": used, "best": best, "last": last.score if last else None,
-            "review": last.review if reveal else None}
+            "review": last.review if reveal else None, "checked": checked}
+
+
+def _review(q: dict, v) -> dict:
+    return scoring.review(q, v, scoring.grade(q, v))
 
 
 def _best(rows: list[QuizAttempt]) -> float | None:
@@ -113,21 +125,50 @@ def _best(rows: list[QuizAttempt]) -> float | None:
     return max(scores) if scores else None
 
 
-def submit(tool, launch_id: str, body: bytes, column_for) -> tuple[dict, bool]:
+def _quiz_launch(tool, session: Session, launch_id: str) -> tuple[Launch, Quiz, list[QuizAttempt]]:
+    """(launch, quiz, attempts so far) of a launch that may still submit."""
+    record: Launch = tool.launch_for(session, launch_id)
+    if record.message_type != "LtiResourceLinkRequest" or record.task_id:
+        raise Rejected("Only a module launch has a quiz.", 400, "no_state")
+    quiz = tool.course.quiz_for(record.module_id)
+    if quiz is None:
+        raise Rejected("This module has no quiz.", 404, "no_quiz")
+    rows = attempt_rows(session, record)
+    used = rows[-1].number if rows else 0
+    if _left(quiz, used) == 0:
+        raise Rejected("No attempt is left for this quiz.", 409, "no_attempts_left")
+    return record, quiz, rows
+
+
+def check(tool, launch_id: str, data: dict) -> dict:
+    """feedback: immediate — grade one question of the open attempt; its first checked answer stands."""
+    with tool.Session() as session:
+        record, quiz, _ = _quiz_launch(tool, session, launch_id)
+        if quiz.meta.feedback != "immediate":
+            raise Rejected("This quiz gives feedback only for a submitted attempt.", 409, "no_immediate_feedback")
+        questions = tool.quiz_keys(record.module_id)
+        qid = data.get("check")
+        if qid not in questions or questions[qid]["type"] == "essay":
+            raise ValueError("check names no auto-graded question of this quiz")
+        answer = parse_answers({"answers": {qid: data.get("answer")}}, questions)[qid]
+        row = progress_for(session, record)
+        checked = dict(row.checked or {})
+        answer = checked.setdefault(qid, answer)
+        row.checked = checked
+        session.commit()
+        return {"review": {qid: _review(questions[qid], answer)}}
+
+
+def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
     """Grade and store one attempt; (the page's answer, whether a score was queued)."""
     with tool.Session() as session:
-        record: Launch = tool.launch_for(session, launch_id)
-        if record.message_type != "LtiResourceLinkRequest" or record.task_id:
-            raise Rejected("Only a module launch has a quiz.", 400, "no_state")
-        quiz = tool.course.quiz_for(record.module_id)
-        if quiz is None:
-            raise Rejected("This module has no quiz.", 404, "no_quiz")
-        questions = tool.quiz_keys(record.module_id)
-        answers = parse_answers(body, questions)
-        rows = attempt_rows(session, record)
+        record, quiz, rows = _quiz_launch(tool, session, launch_id)
         used = rows[-1].number if rows else 0
-        if _left(quiz, used) == 0:
-            raise Rejected("No attempt is left for this quiz.", 409, "no_attempts_left")
+        questions = tool.quiz_keys(record.module_id)
+        answers = parse_answers(data, questions)
+        row = progress_for(session, record)
+        answers.update(row.checked or {})  # what was checked stands
+        row.checked = None
         score, reviews = scoring.attempt([questions[q.id] for q in quiz.questions], answers)
         graded = quiz.auto_points > 0
         best = before = _best(rows)
@@ -137,15 +178,14 @@ def submit(tool, launch_id: str, body: bytes, column_for) -> tuple[dict, bool]:
                                 user_id=record.user_id, module_id=record.module_id, quiz_id=quiz.id,
                                 number=used + 1, answers=answers, score=score if graded else None,
                                 review=reviews, scored_by="tool", created_at=now()))
-        row = progress_for(session, record)
         pass_mark = player.pass_mark(tool.course, tool.course.module(record.module_id))
         row.score = best
         row.success = "unknown" if best is None else "passed" if best >= pass_mark else "failed"
         row.interactions = _interactions(quiz, answers, reviews)
         row.updated_at = now()
         # An attempt below the best changes nothing the gradebook shows (Moodle's "highest grade").
-        queued = best is not None and best != before and ags.enqueue(session, record, best, row.completion == "completed",
-                                                  column=column_for(record)) is not None
+        queued = best is not None and best != before and ags.enqueue(
+            session, record, best, row.completion == "completed", column=column_for(record)) is not None
         try:
             session.commit()
         except IntegrityError:  # the same attempt number sent twice at once: the first one counts
@@ -166,7 +206,11 @@ def routes(tool, rejected_page, column_for) -> list[Route]:
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": "attempt too large"}, status_code=413)
         try:
-            answer, queued = submit(tool, launch_id, body, column_for)
+            data = json.loads(body)
+            if isinstance(data, dict) and "check" in data:
+                answer, queued = check(tool, launch_id, data), False
+            else:
+                answer, queued = submit(tool, launch_id, data, column_for)
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": f"invalid attempt: {exc}"}, status_code=422)
         except Rejected as exc:

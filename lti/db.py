@@ -124,6 +124,8 @@ class Progress(Base):
     success: Mapped[str] = mapped_column(String(16), default="unknown")
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     interactions: Mapped[list] = mapped_column(JSON, default=list)
+    # feedback: immediate — answers already checked in the open attempt (question id → answer); they stand.
+    checked: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 

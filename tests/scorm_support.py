@@ -301,8 +301,10 @@ class Session:
         self.context.close()
 
 
-def answer_quiz(session: Session, course, module_id: str, right: bool, only: int | None = None) -> list:
-    """Answer the module's quiz through the form, right or wrong; returns what was entered per question."""
+def answer_quiz(session: Session, course, module_id: str, right: bool, only: int | None = None,
+                skip: int = 0) -> list:
+    """Answer the module's quiz through the form, right or wrong (the first `only` questions, after
+    `skip`); returns what was entered per question."""
     from course_builder.scoring import merged
 
     quiz = course.quiz_for(module_id)
@@ -310,6 +312,8 @@ def answer_quiz(session: Session, course, module_id: str, right: bool, only: int
     for number, q in enumerate(quiz.questions):
         if only is not None and number >= only:
             break
+        if number < skip:
+            continue
         data = merged(player.question_data(q), player.question_key(q))
         by_id = session.by_id
         if q.type in ("single", "truefalse"):

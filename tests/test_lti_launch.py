@@ -48,7 +48,7 @@ def test_state_round_trip_and_resume_on_another_device(tool, platform):
     empty = tool.client.get(f"/lti/state/{launch_id}", headers={"Accept": "application/json"})
     assert empty.status_code == 200
     assert empty.json() == {"location": None, "state": None,
-                            "quiz": {"attempts": 0, "best": None, "last": None, "review": None}}
+                            "quiz": {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}}
     assert put_state(tool, launch_id, csrf_of(page), STATE).status_code == 204
     # Another device: a new launch of the same user and resource link, with a fresh browser.
     tool.client.cookies.clear()

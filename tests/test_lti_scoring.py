@@ -66,7 +66,7 @@ def test_a_forged_score_in_the_state_api_is_ignored(tool):
         assert (row.score, row.success, row.interactions) == (None, "unknown", [])
         assert session.scalars(select(OutboxScore).where(OutboxScore.user_id == "f1")).all() == []
     state = tool.client.get(f"/lti/state/{launch_id}").json()
-    assert state["quiz"] == {"attempts": 0, "best": None, "last": None, "review": None}
+    assert state["quiz"] == {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}
     # A score field in an attempt is no score either: only the answers count.
     sent = tool.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"answers": {}, "score": 100}),
                             headers={"Content-Type": "application/json", "X-CSRF-Token": csrf_of(page)})
@@ -171,3 +171,30 @@ def test_states_stored_before_the_tool_graded_migrate(tmp_path):
                                        "ORDER BY user_id")).all()
     assert [tuple(r) for r in rows] == [("old1", 2, 80.0, "browser", 7), ("old3", 1, 55.0, "browser", 7)]
     engine.dispose()
+
+
+def test_immediate_feedback_checks_one_question_and_the_first_answer_stands(tool, monkeypatch):
+    quiz = tool.tool.course.quiz_for(MODULE)
+    keys = tool.tool.quiz_keys(MODULE)
+    first = quiz.questions[0]
+    launch_id, page = launch(tool, "i1", link="rl-immediate")
+
+    def check(qid, value):
+        return tool.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"check": qid, "answer": value}),
+                                headers={"Content-Type": "application/json", "X-CSRF-Token": csrf_of(page)})
+
+    assert check(first.id, answer(keys[first.id], False)).status_code == 409  # after-attempt: no checking
+    monkeypatch.setattr(quiz.meta, "feedback", "immediate")
+    wrong = check(first.id, answer(keys[first.id], False))
+    assert wrong.status_code == 200 and wrong.json()["review"][first.id]["result"] == "incorrect"
+    # Trying the right option after seeing "wrong" changes nothing: the checked answer stands.
+    again = check(first.id, answer(keys[first.id], True)).json()
+    assert again == wrong.json()
+    state = tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]
+    assert state["checked"] == wrong.json()["review"]
+    everything_right = {q.id: answer(keys[q.id], True) for q in quiz.questions}
+    submitted = tool.submit(launch_id, page, everything_right).json()
+    assert submitted["review"][first.id]["result"] == "incorrect" and submitted["score"] < 100
+    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["checked"] == {}
+    essay = next(q for q in quiz.questions if q.type == "essay")
+    assert check(essay.id, "Text").status_code == 422

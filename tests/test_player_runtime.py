@@ -207,7 +207,8 @@ class StateServer:
     POST {attemptUrl} grades the answers (with course_builder.scoring, as the LTI tool does)."""
 
     def __init__(self, pages: dict[str, bytes], files: dict[str, bytes], csrf: str, grade=None):
-        store = {"location": None, "state": None, "quiz": {"attempts": 0, "best": None, "last": None, "review": None}}
+        store = {"location": None, "state": None,
+                 "quiz": {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}}
         puts: list[dict] = []
         attempts: list[dict] = []
 
@@ -330,3 +331,86 @@ def test_http_adapter_reports_and_resumes_through_the_state_server(browser, lti_
         assert again.watch.errors == []
     finally:
         again.context.close()
+
+
+# --- the feedback policy (quiz front matter `feedback:`) in the local runtime -----------------------
+
+
+def policy_site(tmp_path, policy: str) -> StaticServer:
+    import shutil
+
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", f"shuffle: true\nfeedback: {policy}\n", 1),
+                       encoding="utf-8")
+    result = run_course("build", "-t", "html", "-o", str(tmp_path / "out"), str(root))
+    assert result.code == 0, result.output
+    server = StaticServer({"/": tmp_path / "out" / "html"})
+    server.course = load(root).course
+    return server
+
+
+def markers(page) -> int:
+    return page.locator(".question .is-correct, .question .is-wrong, .question .q-result:not([hidden]), "
+                        ".question .fb:not([hidden])").count()
+
+
+def submit_anyway(page) -> None:
+    page.locator("#quiz-submit").click()
+    if page.locator("#quiz-confirm-submit").is_visible():
+        page.locator("#quiz-confirm-submit").click()
+    page.locator("#quiz-result:not([hidden])").wait_for()
+
+
+def test_after_last_attempt_shows_markers_only_when_no_attempt_is_left(browser, tmp_path):
+    site = policy_site(tmp_path, "after-last-attempt")
+    try:
+        module = site.course.modules[0]
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, site.course, module.id, right=False)
+        submit_anyway(page)
+        assert markers(page) == 0  # one attempt left: the score, nothing per question
+        assert "1" in page.locator("#quiz-result").inner_text()
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        assert markers(page) == 0  # nor after a reload
+        page.locator("#quiz-retry").click()
+        answer_quiz(learner, site.course, module.id, right=False)
+        submit_anyway(page)
+        assert page.locator(".question .is-wrong").count() > 0  # the last attempt: its review is shown
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()
+
+
+def test_immediate_feedback_checks_a_question_and_keeps_its_answer(browser, tmp_path):
+    site = policy_site(tmp_path, "immediate")
+    try:
+        module = site.course.modules[0]
+        first = site.course.quiz_for(module.id).questions[0]
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, site.course, module.id, right=False, only=1)
+        box = page.locator(f'[id="q-{first.id}"]')
+        assert box.locator(".is-wrong").count() == 0
+        box.locator(".q-check").click()
+        assert box.locator(".is-wrong").count() == 1 and box.locator(".q-result.incorrect").is_visible()
+        assert box.locator("input:not([disabled])").count() == 0  # the checked answer stands
+        assert page.locator(".question .is-correct, .question .is-wrong").count() == 1  # only that question
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        box = page.locator(f'[id="q-{first.id}"]')
+        assert box.locator(".is-wrong").count() == 1 and box.locator("input:not([disabled])").count() == 0
+        answer_quiz(learner, site.course, module.id, right=True, skip=1)  # the first is locked: stays wrong
+        submit_anyway(page)
+        assert box.locator(".is-wrong").count() == 1
+        assert "Ergebnis: 87.5 " in page.locator("#quiz-result").inner_text()  # 7 of 8 points
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()

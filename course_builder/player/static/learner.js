@@ -84,9 +84,9 @@
   var pages = [].slice.call(doc.querySelectorAll("section.page"));
   var FORMAT = "1";
   var state = { page: 0, visited: pages.map(function () { return false; }), attempts: 0, submitted: false,
-                best: null, last: null, answers: questions.map(function () { return null; }) };
+                best: null, last: null, answers: questions.map(function () { return null; }), checked: questions.map(function () { return false; }) };
   var attemptStart = new Date(), changedAt = {}, sessionStart = new Date();
-  var lms, ended = false, reviews = null, busy = false;
+  var lms, ended = false, reviews = null, checkedReviews = {}, busy = false;
   if (quiz && quiz.salt) questions.forEach(function (q) { merge(q, unseal(quiz.salt, q)); });
 
   function $(id) { return doc.getElementById(id); }
@@ -151,17 +151,24 @@
     }
     return decodeURIComponent(s);
   }
+  function bits(list) {
+    for (var hex = "", i = 0, b, n; i < list.length; i += 4) {
+      for (n = 0, b = 0; b < 4; b++) if (list[i + b]) n |= 1 << b;
+      hex += B36.charAt(n);
+    }
+    return hex;
+  }
+  function unbits(hex, like) {
+    return like.map(function (x, j) { return !!(B36.indexOf(hex.charAt(j >> 2)) & (1 << (j & 3))); });
+  }
+  // A ninth part, the questions checked in the open attempt (feedback: immediate), only when there are any.
   function encodeState(limit) {
     var texts = state.answers.slice(), s, longest;
     function pack() {
-      var hex = "", i, b, n;
-      for (i = 0; i < state.visited.length; i += 4) {
-        for (n = 0, b = 0; b < 4; b++) if (state.visited[i + b]) n |= 1 << b;
-        hex += B36.charAt(n);
-      }
-      return [FORMAT, state.page, hex, state.attempts, state.submitted ? 1 : 0, state.best === null ? "" : state.best,
+      return [FORMAT, state.page, bits(state.visited), state.attempts, state.submitted ? 1 : 0, state.best === null ? "" : state.best,
               state.last === null ? "" : state.last,
-              questions.map(function (q, j) { return encodeAnswer(q, texts[j]); }).join("~")].join("|");
+              questions.map(function (q, j) { return encodeAnswer(q, texts[j]); }).join("~")]
+        .concat(state.checked.indexOf(true) < 0 ? [] : [bits(state.checked)]).join("|");
     }
     s = pack();
     // Over the LMS's limit only free texts can give way: shorten the longest until it fits.
@@ -175,14 +182,13 @@
     return s;
   }
   function decodeState(s) {
-    var parts = (s || "").split("|"), answers, i, visited;
-    if (parts[0] !== FORMAT || parts.length !== 8) return false;
+    var parts = (s || "").split("|"), answers;
+    if (parts[0] !== FORMAT || parts.length < 8 || parts.length > 9) return false;
     answers = parts[7] === "" && questions.length === 0 ? [] : parts[7].split("~");
     if (answers.length !== questions.length) answers = [];
-    visited = [];
-    for (i = 0; i < parts[2].length; i++) for (var b = 0; b < 4; b++) visited.push(!!(B36.indexOf(parts[2].charAt(i)) & (1 << b)));
     state.page = Math.min(pages.length - 1, Math.max(0, +parts[1] || 0));
-    state.visited = pages.map(function (p, j) { return !!visited[j]; });
+    state.visited = unbits(parts[2], pages);
+    state.checked = unbits(parts[8] || "", questions);
     state.attempts = +parts[3] || 0;
     state.submitted = parts[4] === "1";
     state.best = parts[5] === "" ? null : +parts[5];
@@ -276,10 +282,29 @@
 
   // quiz flow
   var form = $("quiz-form");
+  function lockQuestion(q, on) { each(field(q), "input,select,textarea,.q-check", function (el) { el.disabled = on; }); }
   function lock(on) {
-    each(form, "input,select,textarea", function (el) { el.disabled = on; });
+    questions.forEach(function (q, i) { lockQuestion(q, on || state.checked[i]); });
     $("quiz-submit").hidden = on;
     $("quiz-retry").hidden = !(on && attemptsLeft() > 0);
+  }
+  // feedback: immediate — one question graded on request; its answer then stands for the attempt.
+  function check(q) {
+    var i = questions.indexOf(q), v = readAnswer(q);
+    if (busy || state.submitted || state.checked[i] || isOpen(q, v)) return;
+    function done(res) {
+      var r = res && res.review[q.id];
+      if (!r) { announce(ui.submit_failed); return; }
+      state.answers[i] = v;
+      state.checked[i] = true;
+      checkedReviews[q.id] = r;
+      showReview(q, r);
+      lockQuestion(q, true);
+      announce(ui[r.result]);
+      save(true);
+    }
+    if (lms.check) lms.check(q.id, v, done);
+    else done({ review: (function (r) { r[q.id] = review(q, v, grade(q, v)); return r; })({}) });
   }
   function showResult(announceIt) {
     var box = $("quiz-result"), gradable = autoPoints() > 0, passed = state.last >= data.passMark;
@@ -362,7 +387,9 @@
   function retry() {
     state.submitted = false;
     state.answers = questions.map(function () { return null; });
+    state.checked = questions.map(function () { return false; });
     reviews = null;
+    checkedReviews = {};
     questions.forEach(function (q) { writeAnswer(q, null); clearFeedback(q); });
     attemptStart = new Date(); changedAt = {};
     arrange();
@@ -430,8 +457,19 @@
       if (saved && saved.quiz) {  // the tool's record counts, not what the page saved
         state.attempts = saved.quiz.attempts; state.best = saved.quiz.best; state.last = saved.quiz.last;
         reviews = saved.quiz.review;
+        checkedReviews = saved.quiz.checked || {};
+        state.checked = questions.map(function (q) { return !state.submitted && !!checkedReviews[q.id]; });
       } else if (state.submitted) reviews = gradeLocally(state.attempts, state.best, null).review;
-      if (state.submitted) { showReviews(); lock(true); showResult(false); } else lock(false);
+      if (state.submitted) { showReviews(); lock(true); showResult(false); } else {
+        lock(false);
+        questions.forEach(function (q, i) {
+          if (state.checked[i]) showReview(q, checkedReviews[q.id] || review(q, state.answers[i], grade(q, state.answers[i])));
+        });
+      }
+      form.addEventListener("click", function (ev) {
+        var b = ev.target.closest(".q-check");
+        if (b) check(questions.filter(function (q) { return q.id === b.getAttribute("data-check"); })[0]);
+      });
       form.addEventListener("submit", requestSubmit);
       $("quiz-confirm-submit").addEventListener("click", submitQuiz);
       $("quiz-confirm-back").addEventListener("click", toFirstOpen);
@@ -623,6 +661,7 @@
       limit: 64000,
       start: function (done) { call("GET", url).then(done, function () { done({}); }); },
       submit: function (answers, done) { call("POST", data.attemptUrl, { answers: answers }).then(done, function () { done(null); }); },
+      check: function (id, v, done) { call("POST", data.attemptUrl, { check: id, answer: v }).then(done, function () { done(null); }); },
       save: function (r, commit) { if (commit) send(r); },
       finish: send
     };

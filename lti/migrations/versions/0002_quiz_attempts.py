@@ -1,4 +1,4 @@
-"""quiz attempts graded by the tool
+"""quiz attempts graded by the tool; answers checked one by one (feedback: immediate)
 
 Until this revision the module page sent its own score. Progress rows that carry such a score get one
 attempt row (scored_by "browser") that keeps the learner's attempt count and best score, read from the
@@ -39,6 +39,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform_id', 'resource_link_id', 'user_id', 'number')
     )
+    with op.batch_alter_table('progress', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('checked', sa.JSON(), nullable=True))
     progress = sa.table('progress', sa.column('platform_id', sa.Integer), sa.column('resource_link_id', sa.String),
                         sa.column('user_id', sa.String), sa.column('module_id', sa.String),
                         sa.column('state', sa.Text), sa.column('score', sa.Float),
@@ -53,4 +55,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('progress', schema=None) as batch_op:
+        batch_op.drop_column('checked')
     op.drop_table('quiz_attempts')
