@@ -407,11 +407,11 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
     def read_state(launch_id: str) -> dict:
         with tool.store.connection() as connection:  # every page load asks: plain SQL, as the launch
             record = live(tool.store.launch(connection, launch_id))
-            location, state = tool.store.saved_state(connection, record)
-        answer = {"location": location, "state": state}
-        if course.quiz_for(record.module_id) is not None and not record.task_id:
-            with tool.Session() as session:
-                answer["quiz"] = attempts.quiz_summary(tool, session, record)
+            location, state, checked = tool.store.saved_state(connection, record)
+            answer = {"location": location, "state": state}
+            if course.quiz_for(record.module_id) is not None and not record.task_id:
+                answer["quiz"] = attempts.quiz_summary(tool, record, tool.store.attempts(connection, record), checked)
+            connection.commit()  # PostgreSQL: end the read transaction before the connection idles
         return answer
 
     def write_state(launch_id: str, update: dict) -> bool:

@@ -96,32 +96,27 @@ def _interactions(quiz: Quiz, answers: dict, reviews: dict) -> list[dict]:
     return out
 
 
-def quiz_summary(tool, session: Session, record) -> dict | None:
-    """The tool's record of the learner's quiz, for the page on (re)load: counts and the last review."""
+def quiz_summary(tool, record, rows: list[tuple[int, float | None, dict | None]], checked: dict) -> dict:
+    """The tool's record of the learner's quiz for the page on (re)load: counts, the last attempt's
+    review as the policy allows, the reviews of questions checked in the open attempt. rows: (number,
+    score, review) per attempt (read as plain SQL: every page load asks)."""
     quiz = tool.course.quiz_for(record.module_id)
-    if quiz is None:
-        return None
-    rows = attempt_rows(session, record)
-    used = rows[-1].number if rows else 0
-    best = _best(rows)
-    last = rows[-1] if rows else None
+    used = rows[-1][0] if rows else 0
+    best = _best([score for _, score, _ in rows])
     pass_mark = player.pass_mark(tool.course, tool.course.module(record.module_id))
-    reveal = last is not None and scoring.reveals(quiz.meta.feedback, _left(quiz, used), best, pass_mark)
-    row = session.scalar(select(Progress.checked).where(Progress.platform_id == record.platform_id,
-                                                        Progress.resource_link_id == record.resource_link_id,
-                                                        Progress.user_id == record.user_id))
+    reveal = bool(rows) and scoring.reveals(quiz.meta.feedback, _left(quiz, used), best, pass_mark)
     keys = tool.quiz_keys(record.module_id)
-    checked = {qid: _review(keys[qid], v) for qid, v in (row or {}).items() if qid in keys}
-    return {"attempts": used, "best": best, "last": last.score if last else None,
-            "review": last.review if reveal else None, "checked": checked}
+    return {"attempts": used, "best": best, "last": rows[-1][1] if rows else None,
+            "review": rows[-1][2] if reveal else None,
+            "checked": {qid: _review(keys[qid], v) for qid, v in checked.items() if qid in keys}}
 
 
 def _review(q: dict, v) -> dict:
     return scoring.review(q, v, scoring.grade(q, v))
 
 
-def _best(rows: list[QuizAttempt]) -> float | None:
-    scores = [row.score for row in rows if row.score is not None]
+def _best(scores: list[float | None]) -> float | None:
+    scores = [score for score in scores if score is not None]
     return max(scores) if scores else None
 
 
@@ -171,7 +166,7 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
         row.checked = None
         score, reviews = scoring.attempt([questions[q.id] for q in quiz.questions], answers)
         graded = quiz.auto_points > 0
-        best = before = _best(rows)
+        best = before = _best([row.score for row in rows])
         if graded:
             best = score if best is None else max(best, score)
         session.add(QuizAttempt(platform_id=record.platform_id, resource_link_id=record.resource_link_id,
