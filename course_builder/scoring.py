@@ -19,6 +19,7 @@ learner.js in node on them). Change a rule in both places or neither.
 from __future__ import annotations
 
 import math
+import random
 import re
 
 CHOICE_TYPES = ("single", "truefalse")
@@ -136,3 +137,8 @@ def reveals(policy: str, attempts_left: float, best: float | None, pass_mark: fl
     if policy != "after-last-attempt":
         return True
     return attempts_left == 0 or (best is not None and best >= pass_mark)
+
+
+def draw(pools: list[tuple[int, list[str]]], rng: random.Random) -> list[str]:
+    """The question ids one attempt asks: `count` from each pool (Quiz.pools, as ids), at random."""
+    return [qid for count, members in pools for qid in rng.sample(members, min(count, len(members)))]

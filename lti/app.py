@@ -407,11 +407,15 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
     def read_state(launch_id: str) -> dict:
         with tool.store.connection() as connection:  # every page load asks: plain SQL, as the launch
             record = live(tool.store.launch(connection, launch_id))
-            location, state, checked = tool.store.saved_state(connection, record)
+            location, state, checked, drawn = tool.store.saved_state(connection, record)
             answer = {"location": location, "state": state}
-            if course.quiz_for(record.module_id) is not None and not record.task_id:
+            quiz = course.quiz_for(record.module_id) if not record.task_id else None
+            if quiz is not None:
                 answer["quiz"] = attempts.quiz_summary(tool, record, tool.store.attempts(connection, record), checked)
             connection.commit()  # PostgreSQL: end the read transaction before the connection idles
+        if quiz is not None and quiz.meta.draw:
+            # The tool draws; the first load of an attempt stores its draw (the only write on this path).
+            answer["quiz"]["drawn"] = drawn or attempts.drawn_for(tool, record.id)
         return answer
 
     def write_state(launch_id: str, update: dict) -> bool:

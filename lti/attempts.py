@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -86,10 +87,37 @@ def _left(quiz: Quiz, used: int) -> float:
     return max(0, quiz.meta.attempts - used) if quiz.meta.attempts else math.inf
 
 
+_rng = random.SystemRandom()
+
+
+def _draw(quiz: Quiz) -> list[str]:
+    return scoring.draw([(count, [q.id for q in members]) for count, members in quiz.pools()], _rng)
+
+
+def _asked(quiz: Quiz, row: Progress) -> list[str]:
+    """The question ids the open attempt asks: all, or the tool's draw from the item pools."""
+    if not quiz.meta.draw:
+        return [q.id for q in quiz.questions]
+    if not row.drawn:
+        row.drawn = _draw(quiz)
+    return list(row.drawn)
+
+
+def drawn_for(tool, launch_id: str) -> list[str]:
+    """The open attempt's questions, drawn now if the learner has none yet (stored: a reload keeps them)."""
+    with tool.Session() as session:
+        record = tool.launch_for(session, launch_id)
+        asked = _asked(tool.course.quiz_for(record.module_id), progress_for(session, record))
+        session.commit()
+        return asked
+
+
 def _interactions(quiz: Quiz, answers: dict, reviews: dict) -> list[dict]:
     """The teacher page's per-question results, as SCORM would report them (partly right counts as not)."""
     out = []
     for q in quiz.questions:
+        if q.id not in reviews:
+            continue  # not asked in this attempt (item pools)
         result = reviews[q.id]["result"]
         out.append({"id": q.id, "result": "neutral" if result is None else
                     "correct" if result == "correct" else "incorrect", "response": answers.get(q.id)})
@@ -147,6 +175,8 @@ def check(tool, launch_id: str, data: dict) -> dict:
             raise ValueError("check names no auto-graded question of this quiz")
         answer = parse_answers({"answers": {qid: data.get("answer")}}, questions)[qid]
         row = progress_for(session, record)
+        if qid not in _asked(quiz, row):
+            raise ValueError("check names a question this attempt does not ask")
         checked = dict(row.checked or {})
         answer = checked.setdefault(qid, answer)
         row.checked = checked
@@ -162,10 +192,11 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
         questions = tool.quiz_keys(record.module_id)
         answers = parse_answers(data, questions)
         row = progress_for(session, record)
-        answers.update(row.checked or {})  # what was checked stands
+        asked = _asked(quiz, row)
+        answers = {qid: v for qid, v in {**answers, **(row.checked or {})}.items() if qid in asked}  # checked stand
         row.checked = None
-        score, reviews = scoring.attempt([questions[q.id] for q in quiz.questions], answers)
-        graded = quiz.auto_points > 0
+        score, reviews = scoring.attempt([questions[q.id] for q in quiz.questions if q.id in asked], answers)
+        graded = any(questions[qid]["type"] != "essay" for qid in asked)
         best = before = _best([row.score for row in rows])
         if graded:
             best = score if best is None else max(best, score)
@@ -177,6 +208,7 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
         row.score = best
         row.success = "unknown" if best is None else "passed" if best >= pass_mark else "failed"
         row.interactions = _interactions(quiz, answers, reviews)
+        row.drawn = _draw(quiz) if quiz.meta.draw else None  # the next attempt's questions
         row.updated_at = now()
         # An attempt below the best changes nothing the gradebook shows (Moodle's "highest grade").
         queued = best is not None and best != before and ags.enqueue(
@@ -187,8 +219,11 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
             session.rollback()
             raise Rejected("This attempt was already submitted.", 409, "attempt_submitted")
         reveal = scoring.reveals(quiz.meta.feedback, _left(quiz, used + 1), best, pass_mark)
-        return {"score": score if graded else 0, "attempts": used + 1, "best": best,
-                "review": reviews if reveal else None}, queued
+        answer = {"score": score if graded else 0, "attempts": used + 1, "best": best,
+                  "review": reviews if reveal else None}
+        if quiz.meta.draw:
+            answer["drawn"] = row.drawn
+        return answer, queued
 
 
 def routes(tool, rejected_page, column_for) -> list[Route]:

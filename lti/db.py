@@ -126,6 +126,8 @@ class Progress(Base):
     interactions: Mapped[list] = mapped_column(JSON, default=list)
     # feedback: immediate — answers already checked in the open attempt (question id → answer); they stand.
     checked: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # item pools (quiz draw:): the question ids the open attempt asks, drawn by the tool
+    drawn: Mapped[list | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 

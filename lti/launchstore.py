@@ -53,7 +53,7 @@ SQL = {
                  "AND consumed_at IS NULL AND expires_at >= :now",
     "insert_launch": _insert("launches", LaunchRecord._fields),
     "get_launch": f"SELECT {', '.join(LaunchRecord._fields)} FROM launches WHERE id = :id",
-    "saved_state": "SELECT location, state, checked FROM progress WHERE platform_id = :platform_id "
+    "saved_state": "SELECT location, state, checked, drawn FROM progress WHERE platform_id = :platform_id "
                    "AND resource_link_id = :resource_link_id AND user_id = :user_id",
     "attempts": "SELECT number, score, review FROM quiz_attempts WHERE platform_id = :platform_id "
                 "AND resource_link_id = :resource_link_id AND user_id = :user_id ORDER BY number",
@@ -125,11 +125,11 @@ class LaunchStore:
         row = self._one(connection, "get_launch", {"id": launch_id})
         return _record(LaunchRecord, "launches", row)
 
-    def saved_state(self, connection, launch: LaunchRecord) -> tuple[str | None, str | None, dict]:
-        """(location, state, answers checked in the open attempt) the learner left in this placement,
-        from any earlier launch or device."""
+    def saved_state(self, connection, launch: LaunchRecord) -> tuple[str | None, str | None, dict, list | None]:
+        """(location, state, answers checked in the open attempt, questions it draws) the learner left in
+        this placement, from any earlier launch or device."""
         row = self._one(connection, "saved_state", self._learner(launch))
-        return (row[0], row[1], _json(row[2]) or {}) if row else (None, None, {})
+        return (row[0], row[1], _json(row[2]) or {}, _json(row[3])) if row else (None, None, {}, None)
 
     def attempts(self, connection, launch: LaunchRecord) -> list[tuple[int, float | None, dict | None]]:
         """(number, score, review) of the learner's graded quiz attempts in this placement, in order."""

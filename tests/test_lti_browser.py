@@ -94,3 +94,27 @@ def test_immediate_feedback_in_the_browser_comes_from_the_tool(browser, tmp_path
     finally:
         tool.close()
         platform.stop()
+
+
+def test_the_page_asks_the_questions_the_tool_drew(browser, tmp_path, monkeypatch):
+    platform = MoodleLikePlatform()
+    tool = Tool(tmp_path / "data", platform)
+    quiz = tool.tool.course.quiz_for("grundlagen")
+    monkeypatch.setattr(quiz.meta, "draw", ["1 from ziel", "2 from anwenden"])
+    try:
+        platform.enrol("79")
+        launch_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="79", resource_link="rl-drawn"))
+        learner = Learner(browser, f"{tool.server.url}/lti/play/{launch_id}")
+        try:
+            learner.page.locator(".toc a[data-page='quiz']").click()
+            shown = learner.page.evaluate("[...document.querySelectorAll('fieldset.question')]"
+                                          ".filter(f => !f.hidden).map(f => f.dataset.qid)")
+            with tool.tool.Session() as session:
+                drawn = session.scalar(select(Progress.drawn))
+            assert len(drawn) == 3 and sorted(shown) == sorted(drawn)
+            assert learner.watch.errors == []
+        finally:
+            learner.context.close()
+    finally:
+        tool.close()
+        platform.stop()

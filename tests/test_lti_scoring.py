@@ -198,3 +198,28 @@ def test_immediate_feedback_checks_one_question_and_the_first_answer_stands(tool
     assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["checked"] == {}
     essay = next(q for q in quiz.questions if q.type == "essay")
     assert check(essay.id, "Text").status_code == 422
+
+
+def test_the_tool_draws_from_the_item_pools_and_grades_only_the_drawn(tool, monkeypatch):
+    quiz = tool.tool.course.quiz_for(MODULE)
+    keys = tool.tool.quiz_keys(MODULE)
+    monkeypatch.setattr(quiz.meta, "draw", ["1 from ziel", "2 from anwenden"])
+    pool = {q.id: "ziel" if "ziel" in q.objectives else "anwenden" for q in quiz.questions}
+    launch_id, page = launch(tool, "d1", link="rl-draw")
+    drawn = tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["drawn"]
+    assert sorted(pool[q] for q in drawn) == ["anwenden", "anwenden", "ziel"]
+    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["drawn"] == drawn  # a reload keeps it
+    # Every question answered right: only the drawn ones are graded, and they score 100.
+    everything = {q.id: answer(keys[q.id], True) for q in quiz.questions}
+    result = tool.submit(launch_id, page, everything).json()
+    assert set(result["review"]) == set(drawn) and result["score"] == 100
+    assert sorted(pool[q] for q in result["drawn"]) == ["anwenden", "anwenden", "ziel"]  # the next attempt's
+    with tool.tool.Session() as session:
+        stored = session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == "d1"))
+        assert set(stored.answers) == set(drawn)
+    # An undrawn question cannot be checked into the attempt either.
+    monkeypatch.setattr(quiz.meta, "feedback", "immediate")
+    undrawn = next(q for q in quiz.questions if q.id not in result["drawn"] and q.type != "essay")
+    sent = tool.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"check": undrawn.id, "answer": None}),
+                            headers={"Content-Type": "application/json", "X-CSRF-Token": csrf_of(page)})
+    assert sent.status_code == 422

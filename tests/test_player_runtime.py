@@ -336,13 +336,15 @@ def test_http_adapter_reports_and_resumes_through_the_state_server(browser, lti_
 # --- the feedback policy (quiz front matter `feedback:`) in the local runtime -----------------------
 
 
-def policy_site(tmp_path, policy: str) -> StaticServer:
+def policy_site(tmp_path, policy: str, draw: str | None = None) -> StaticServer:
+    """The mini course as an HTML site, its quiz with feedback policy `policy` (and item pools `draw`)."""
     import shutil
 
     root = tmp_path / "mini"
     shutil.copytree(MINI, root)
     quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
-    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", f"shuffle: true\nfeedback: {policy}\n", 1),
+    extra = f"feedback: {policy}\n" + (f"draw: {draw}\n" if draw else "")
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", "shuffle: true\n" + extra, 1),
                        encoding="utf-8")
     result = run_course("build", "-t", "html", "-o", str(tmp_path / "out"), str(root))
     assert result.code == 0, result.output
@@ -410,6 +412,46 @@ def test_immediate_feedback_checks_a_question_and_keeps_its_answer(browser, tmp_
         submit_anyway(page)
         assert box.locator(".is-wrong").count() == 1
         assert "Ergebnis: 87.5 " in page.locator("#quiz-result").inner_text()  # 7 of 8 points
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()
+
+
+def test_item_pools_draw_per_attempt_and_resume_keeps_the_draw(browser, tmp_path):
+    site = policy_site(tmp_path, "after-attempt", draw="[1 from ziel, 2 from anwenden]")
+    try:
+        module = site.course.modules[0]
+        quiz = site.course.quiz_for(module.id)
+        pools = {q.id: "ziel" if "ziel" in q.objectives else "anwenden" for q in quiz.questions}
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+
+        def shown() -> list[str]:
+            return page.evaluate("[...document.querySelectorAll('fieldset.question')].filter(f => !f.hidden)"
+                                 ".map(f => f.dataset.qid)")
+
+        page.locator(".toc a[data-page='quiz']").click()
+        first = shown()
+        assert sorted(pools[q] for q in first) == ["anwenden", "anwenden", "ziel"]
+        numbers = page.evaluate("[...document.querySelectorAll('fieldset.question:not([hidden]) .q-number')]"
+                                ".map(n => n.textContent)")
+        assert numbers == ["1.", "2.", "3."]
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        assert shown() == first  # resume keeps the drawn set (suspend string)
+        state = page.evaluate(f"localStorage.getItem('course_builder:{site.course.id}:{module.id}')")
+        assert len(json.loads(state)["state"]) < 4096
+        # Only drawn questions are open or count: answering them right is 100 %.
+        for q in quiz.questions:
+            if q.id in first:
+                answer_quiz(learner, site.course, module.id, right=True, only=quiz.questions.index(q) + 1,
+                            skip=quiz.questions.index(q))
+        submit_anyway(page)
+        assert "Ergebnis: 100 " in page.locator("#quiz-result").inner_text()  # the pool "ziel" has no essay
+        page.locator("#quiz-retry").click()
+        again = shown()
+        assert sorted(pools[q] for q in again) == ["anwenden", "anwenden", "ziel"]
         assert learner.watch.errors == []
         learner.context.close()
     finally:

@@ -264,6 +264,9 @@ def module_data(course: Course, module: Module, ctx: PlayerContext, pages: list[
         data["quiz"] = {"id": quiz.id, "attempts": quiz.meta.attempts, "shuffle": quiz.meta.shuffle,
                         "feedback": quiz.meta.feedback, "scoring": ctx.scoring,
                         "questions": [question_data(q) for q in quiz.questions]}
+        if quiz.meta.draw:  # item pools: [count, [question index, …]] per draw entry (Quiz.pools)
+            index = {q.id: i for i, q in enumerate(quiz.questions)}
+            data["quiz"]["pools"] = [[count, [index[q.id] for q in members]] for count, members in quiz.pools()]
         if ctx.scoring == "local":
             rewriter = rewriter or _Rewriter(course, module, ctx)
             keys = [question_key(q, lambda h, q=q: rewriter.html(h, quiz.path, q.assets)) for q in quiz.questions]

@@ -37,21 +37,16 @@
   }
   // What the learner is shown: right/wrong per chosen option, pair or item, with its feedback.
   function review(q, v, g) {
-    var r = { result: g ? g.result : null, marks: {}, fb: {}, specific: null, general: (q.fbq || {}).general || null };
+    var r = { result: g ? g.result : null, marks: {}, fb: {}, specific: g && q.fbq[g.result] || null, general: q.fbq.general || null };
     function mark(key, ok) { r.marks[key] = ok; if (q.fb[key]) r.fb[key] = q.fb[key]; }
     if (!g) return r;
-    if (isChoice(q) || q.type === "multiple") {
+    if (g.key) mark(g.key, g.result === "correct");
+    else if (q.pairs || q.items) (q.pairs || q.items).forEach(function (p, i) { mark(p.key || p, g.parts[i]); });
+    else if (q.type !== "short" && q.type !== "numerical") {
       q.answers.forEach(function (a, i) { if (q.type === "multiple" ? v && v[i] : v === i) mark(a.key, a.correct); });
-    } else if (q.type === "short" || q.type === "numerical") {
-      if (g.key) mark(g.key, g.result === "correct");
-    } else {
-      (q.pairs || q.items).forEach(function (p, i) { mark(p.key || p, g.parts[i]); });
     }
-    r.specific = q.fbq[g.result] || null;
     return r;
   }
-  // Whether an attempt's review may be shown now (the quiz's feedback: policy).
-  function reveals(policy, left, best, passMark) { return policy !== "after-last-attempt" || left === 0 || (best !== null && best >= passMark); }
   function hash(text) {
     for (var h = 2166136261, i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
     return h;
@@ -65,15 +60,12 @@
     }
     return JSON.parse(new TextDecoder().decode(bytes));
   }
+  // The key's lists of options and pairs go item by item into the page data's (scoring.merged).
   function merge(q, key) {
-    Object.keys(key).forEach(function (k) {
-      if (Array.isArray(key[k]) && Array.isArray(q[k]) && q[k].length === key[k].length) q[k].forEach(function (a, i) { Object.assign(a, key[k][i]); });
-      else q[k] = key[k];
-    });
-    return q;
+    for (var k in key) q[k] = Array.isArray(q[k]) ? q[k].map(function (a, i) { return Object.assign(a, key[k][i]); }) : key[k];
   }
-  if (typeof document === "undefined" && typeof module === "object") {  // node: the graders' shared tests
-    module.exports = { grade: grade, review: review, reveals: reveals, unseal: unseal, merge: merge };
+  if (typeof module == "object") {  // node: the graders' shared tests
+    module.exports = { grade: grade, review: review, unseal: unseal };
     return;
   }
 
@@ -83,10 +75,11 @@
   var quiz = data.quiz, questions = quiz ? quiz.questions : [];
   var pages = [].slice.call(doc.querySelectorAll("section.page"));
   var FORMAT = "1";
-  var state = { page: 0, visited: pages.map(function () { return false; }), attempts: 0, submitted: false,
-                best: null, last: null, answers: questions.map(function () { return null; }), checked: questions.map(function () { return false; }) };
+  function per(v, list) { return (list || questions).map(function () { return v; }); }
+  var state = { page: 0, visited: per(false, pages), attempts: 0, submitted: false,
+                best: null, last: null, answers: per(null), checked: per(false), drawn: per(true) };
   var attemptStart = new Date(), changedAt = {}, sessionStart = new Date();
-  var lms, ended = false, reviews = null, checkedReviews = {}, busy = false;
+  var lms, ended = false, reviews = null, checks = {}, busy = false, nextDraw;
   if (quiz && quiz.salt) questions.forEach(function (q) { merge(q, unseal(quiz.salt, q)); });
 
   function $(id) { return doc.getElementById(id); }
@@ -118,7 +111,21 @@
     else fs.querySelector("[name='" + q.id + "']").value = v || "";
   }
 
-  function autoPoints() { return questions.reduce(function (s, q) { return s + (q.type === "essay" ? 0 : q.points); }, 0); }
+  // Item pools: state.drawn marks the questions this attempt asks, `count` at random from each pool
+  // (quiz.pools; a tool's own draw comes as question ids).
+  function draw(ids) {
+    var d = questions.map(function (q) { return ids ? ids.indexOf(q.id) >= 0 : !quiz.pools; });
+    if (!ids) (quiz.pools || []).forEach(function (p) {
+      p[1].map(function (i) { return [Math.random(), i]; }).sort(function (a, b) { return a[0] - b[0]; })
+        .slice(0, p[0]).forEach(function (x) { d[x[1]] = true; });
+    });
+    state.drawn = d;
+  }
+  function showDrawn() {
+    var n = 0;
+    questions.forEach(function (q, i) { var fs = field(q); fs.hidden = !state.drawn[i]; if (!fs.hidden) fs.querySelector(".q-number").textContent = ++n + "."; });
+  }
+  function autoPoints() { return questions.reduce(function (s, q, i) { return s + (q.type === "essay" || !state.drawn[i] ? 0 : q.points); }, 0); }
 
   // suspend data: "1|page|visited(hex bits)|attempts|submitted|best|last|answer~answer…"
   var B36 = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -161,14 +168,15 @@
   function unbits(hex, like) {
     return like.map(function (x, j) { return !!(B36.indexOf(hex.charAt(j >> 2)) & (1 << (j & 3))); });
   }
-  // A ninth part, the questions checked in the open attempt (feedback: immediate), only when there are any.
+  // Two more parts when questions were checked in the open attempt (feedback: immediate) or drawn for it
+  // (item pools): the checked ones and the drawn ones.
   function encodeState(limit) {
     var texts = state.answers.slice(), s, longest;
     function pack() {
       return [FORMAT, state.page, bits(state.visited), state.attempts, state.submitted ? 1 : 0, state.best === null ? "" : state.best,
               state.last === null ? "" : state.last,
               questions.map(function (q, j) { return encodeAnswer(q, texts[j]); }).join("~")]
-        .concat(state.checked.indexOf(true) < 0 ? [] : [bits(state.checked)]).join("|");
+        .concat(quiz && quiz.pools || state.checked.indexOf(true) >= 0 ? [bits(state.checked), bits(state.drawn)] : []).join("|");
     }
     s = pack();
     // Over the LMS's limit only free texts can give way: shorten the longest until it fits.
@@ -183,12 +191,13 @@
   }
   function decodeState(s) {
     var parts = (s || "").split("|"), answers;
-    if (parts[0] !== FORMAT || parts.length < 8 || parts.length > 9) return false;
+    if (parts[0] !== FORMAT || parts.length < 8) return false;
     answers = parts[7] === "" && questions.length === 0 ? [] : parts[7].split("~");
     if (answers.length !== questions.length) answers = [];
     state.page = Math.min(pages.length - 1, Math.max(0, +parts[1] || 0));
     state.visited = unbits(parts[2], pages);
     state.checked = unbits(parts[8] || "", questions);
+    if (parts[9]) { state.drawn = unbits(parts[9], questions); nextDraw = false; }
     state.attempts = +parts[3] || 0;
     state.submitted = parts[4] === "1";
     state.best = parts[5] === "" ? null : +parts[5];
@@ -199,7 +208,7 @@
 
   // status as the LMS sees it
   function report(final) {
-    var gradable = quiz && autoPoints() > 0, seen = state.visited.filter(Boolean).length;
+    var scored = quiz && autoPoints() > 0 && state.best !== null, seen = state.visited.filter(Boolean).length;
     var quizDone = !quiz || state.attempts > 0;
     var total = pages.length + (quiz ? 1 : 0);
     var r = {
@@ -207,8 +216,8 @@
       state: encodeState(lms.limit),
       progress: round2((seen + (quiz && quizDone ? 1 : 0)) / total),
       completion: seen === pages.length && quizDone ? "completed" : "incomplete",
-      success: gradable && state.best !== null ? (state.best >= data.passMark ? "passed" : "failed") : "unknown",
-      score: gradable && state.best !== null ? state.best : null,
+      success: scored ? (state.best >= data.passMark ? "passed" : "failed") : "unknown",
+      score: scored ? state.best : null,
       final: !!final
     };
     r.finished = r.completion === "completed" && (r.success !== "failed" || attemptsLeft() === 0);
@@ -257,9 +266,9 @@
   function clearFeedback(q) {
     var fs = field(q);
     each(fs, ".is-correct,.is-wrong", function (el) { el.classList.remove("is-correct", "is-wrong"); });
-    each(fs, ".fb,.q-result,.q-feedback,.q-feedback > div", function (el) { el.hidden = true; });
+    each(fs, ".fb,.q-result,.q-feedback,.q-feedback>div", function (el) { el.hidden = true; });
   }
-  function fill(el, html) { el.innerHTML = html || ""; el.hidden = !el.textContent.trim() && !el.querySelector("img"); }
+  function fill(el, html) { el.innerHTML = html || ""; el.hidden = !html; }  // keys carry no empty feedback
   function showReview(q, r) {
     var fs = field(q), box = fs.querySelector(".q-feedback"), res = fs.querySelector(".q-result");
     clearFeedback(q);
@@ -282,9 +291,9 @@
 
   // quiz flow
   var form = $("quiz-form");
-  function lockQuestion(q, on) { each(field(q), "input,select,textarea,.q-check", function (el) { el.disabled = on; }); }
+  function lockOne(q, on) { each(field(q), "input,select,textarea,.q-check", function (el) { el.disabled = on; }); }
   function lock(on) {
-    questions.forEach(function (q, i) { lockQuestion(q, on || state.checked[i]); });
+    questions.forEach(function (q, i) { lockOne(q, on || state.checked[i]); });
     $("quiz-submit").hidden = on;
     $("quiz-retry").hidden = !(on && attemptsLeft() > 0);
   }
@@ -292,19 +301,18 @@
   function check(q) {
     var i = questions.indexOf(q), v = readAnswer(q);
     if (busy || state.submitted || state.checked[i] || isOpen(q, v)) return;
-    function done(res) {
-      var r = res && res.review[q.id];
+    function done(r) {
       if (!r) { announce(ui.submit_failed); return; }
       state.answers[i] = v;
       state.checked[i] = true;
-      checkedReviews[q.id] = r;
+      checks[q.id] = r;
       showReview(q, r);
-      lockQuestion(q, true);
+      lockOne(q, true);
       announce(ui[r.result]);
       save(true);
     }
-    if (lms.check) lms.check(q.id, v, done);
-    else done({ review: (function (r) { r[q.id] = review(q, v, grade(q, v)); return r; })({}) });
+    if (lms.check) lms.check(q.id, v, function (res) { done(res && res.review[q.id]); });
+    else done(review(q, v, grade(q, v)));
   }
   function showResult(announceIt) {
     var box = $("quiz-result"), gradable = autoPoints() > 0, passed = state.last >= data.passMark;
@@ -317,8 +325,9 @@
   }
   // Grading here (keys in the page, sealed) or by the LMS-side tool (lms.submit): the same result either way.
   function gradeLocally(attempts, best, now) {
-    var earned = 0, rv = {}, score;
+    var earned = 0, rv = {}, score, left = quiz.attempts ? quiz.attempts - attempts : 1;
     questions.forEach(function (q, i) {
+      if (!state.drawn[i]) return;
       var v = state.answers[i], g = grade(q, v);
       if (g) earned += g.fraction * q.points;
       rv[q.id] = review(q, v, g);
@@ -326,8 +335,9 @@
     });
     score = autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
     if (autoPoints() > 0 && now) best = best === null ? score : Math.max(best, score);
+    // The feedback policy, as scoring.reveals: after-last-attempt shows nothing while attempts are left and unpassed.
     return { score: score, attempts: attempts, best: best,
-             review: reveals(quiz.feedback, quiz.attempts ? Math.max(0, quiz.attempts - attempts) : Infinity, best, data.passMark) ? rv : null };
+             review: quiz.feedback !== "after-last-attempt" || left < 1 || best >= data.passMark && best !== null ? rv : null };
   }
   // An attempt is used up on submit: with questions still open, the learner confirms first.
   function isOpen(q, v) {
@@ -337,13 +347,13 @@
     if (q.type === "ordering") return v.indexOf(0) >= 0;
     return typeof v === "string" && !v.trim();
   }
-  function openQuestions() { return questions.filter(function (q, i) { return isOpen(q, state.answers[i]); }); }
+  function openQuestions() { return questions.filter(function (q, i) { return state.drawn[i] && isOpen(q, state.answers[i]); }); }
   function showOpen(open, focusIt) {
     var box = $("quiz-confirm");
     questions.forEach(function (q) { field(q).classList.toggle("is-open", open.indexOf(q) >= 0); });
     box.hidden = !open.length;
     if (!open.length) return;
-    $("quiz-confirm-text").textContent = fmt(ui.open_questions, { n: open.length, total: questions.length,
+    $("quiz-confirm-text").textContent = fmt(ui.open_questions, { n: open.length, total: state.drawn.filter(Boolean).length,
       list: open.map(function (q) { return field(q).querySelector(".q-number").textContent.replace(".", ""); }).join(", ") });
     if (focusIt) { box.focus(); announce($("quiz-confirm-text").textContent); }
   }
@@ -364,7 +374,7 @@
     var answers = {};
     collect();
     showOpen([], false);
-    questions.forEach(function (q, i) { answers[q.id] = state.answers[i]; });
+    questions.forEach(function (q, i) { if (state.drawn[i]) answers[q.id] = state.answers[i]; });
     busy = true;
     $("quiz-submit").disabled = true;
     function done(res) {
@@ -376,6 +386,7 @@
       state.best = res.best;
       state.submitted = true;
       reviews = res.review;
+      nextDraw = res.drawn;
       showReviews();
       lock(true);
       showResult(true);
@@ -386,10 +397,12 @@
   }
   function retry() {
     state.submitted = false;
-    state.answers = questions.map(function () { return null; });
-    state.checked = questions.map(function () { return false; });
+    state.answers = per(null);
+    state.checked = per(false);
+    draw(nextDraw);
+    showDrawn();
     reviews = null;
-    checkedReviews = {};
+    checks = {};
     questions.forEach(function (q) { writeAnswer(q, null); clearFeedback(q); });
     attemptStart = new Date(); changedAt = {};
     arrange();
@@ -454,21 +467,29 @@
     if (quiz) {
       arrange();
       questions.forEach(function (q, i) { writeAnswer(q, state.answers[i]); });
-      if (saved && saved.quiz) {  // the tool's record counts, not what the page saved
-        state.attempts = saved.quiz.attempts; state.best = saved.quiz.best; state.last = saved.quiz.last;
-        reviews = saved.quiz.review;
-        checkedReviews = saved.quiz.checked || {};
-        state.checked = questions.map(function (q) { return !state.submitted && !!checkedReviews[q.id]; });
-      } else if (state.submitted) reviews = gradeLocally(state.attempts, state.best, null).review;
+      var tool = saved && saved.quiz;
+      if (tool) {  // the tool's record counts, not what the page saved
+        state.attempts = tool.attempts; state.best = tool.best; state.last = tool.last;
+        reviews = tool.review;
+        checks = tool.checked;
+        state.checked = questions.map(function (q) { return !state.submitted && !!checks[q.id]; });
+        // The tool's draw is the open attempt's; a submitted one shows the set the page saved with it.
+        if (tool.drawn && (!state.submitted || nextDraw !== false)) draw(tool.drawn);
+        else nextDraw = tool.drawn;
+      } else {
+        if (nextDraw !== false) draw();
+        if (state.submitted) reviews = gradeLocally(state.attempts, state.best, null).review;
+      }
+      showDrawn();
       if (state.submitted) { showReviews(); lock(true); showResult(false); } else {
         lock(false);
         questions.forEach(function (q, i) {
-          if (state.checked[i]) showReview(q, checkedReviews[q.id] || review(q, state.answers[i], grade(q, state.answers[i])));
+          if (state.checked[i]) showReview(q, checks[q.id] || review(q, state.answers[i], grade(q, state.answers[i])));
         });
       }
       form.addEventListener("click", function (ev) {
         var b = ev.target.closest(".q-check");
-        if (b) check(questions.filter(function (q) { return q.id === b.getAttribute("data-check"); })[0]);
+        if (b) check(questions[b.getAttribute("data-check")]);
       });
       form.addEventListener("submit", requestSubmit);
       $("quiz-confirm-submit").addEventListener("click", submitQuiz);
@@ -564,18 +585,18 @@
 
   function scormAdapter(v2004) {
     var api = findAPI(v2004 ? "API_1484_11" : "API");
-    var P = v2004 ? { init: "Initialize", get: "GetValue", set: "SetValue", commit: "Commit", end: "Terminate", err: "GetLastError" }
-                  : { init: "LMSInitialize", get: "LMSGetValue", set: "LMSSetValue", commit: "LMSCommit", end: "LMSFinish", err: "LMSGetLastError" };
     var C = v2004 ? "cmi." : "cmi.core.";
     if (!api) return null;
+    // The 2004 name of a call, as the version names it (1.2: LMSInitialize, …, LMSFinish).
+    function P(fn) { return v2004 ? fn : fn === "Terminate" ? "LMSFinish" : "LMS" + fn; }
     function call(fn, a, b) {
-      var r = b === undefined ? api[P[fn]](a) : api[P[fn]](a, b);
-      var e = String(api[P.err]());
-      if (e !== "0" && e !== "") console.warn("LMS " + P[fn] + "(" + a + ") error " + e);
+      var r = b === undefined ? api[P(fn)](a) : api[P(fn)](a, b);
+      var e = String(api[P("GetLastError")]());
+      if (e !== "0" && e !== "") console.warn("LMS " + P(fn) + "(" + a + ") error " + e);
       return r;
     }
-    function get(k) { return call("get", k); }
-    function set(k, v) { if (v !== null && v !== undefined) call("set", k, String(v)); }
+    function get(k) { return call("GetValue", k); }
+    function set(k, v) { if (v !== null && v !== undefined) call("SetValue", k, String(v)); }
     var next = 0;
     function writeInteractions() {
       pending.forEach(function (rec) {
@@ -612,7 +633,7 @@
     return {
       limit: v2004 ? 64000 : 4096,
       start: function (done) {
-        call("init", "");
+        call("Initialize", "");
         var entry = get(C + "entry"), saved = {};
         next = +get("cmi.interactions._count") || 0;
         if (entry === "resume" || (!v2004 && entry !== "ab-initio")) {
@@ -620,11 +641,11 @@
         }
         done(saved);
       },
-      save: function (r, commit) { put(r); if (commit) call("commit", ""); },
+      save: function (r, commit) { put(r); if (commit) call("Commit", ""); },
       finish: function (r, seconds) {
         put(r);
         set(C + "session_time", v2004 ? isoDuration(seconds) : timespan12(seconds));
-        call("end", "");
+        call("Terminate", "");
       }
     };
   }
@@ -650,9 +671,10 @@
     function call(method, target, body, keepalive) {
       return fetch(target, { method: method, credentials: "same-origin", keepalive: keepalive,
                              headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": data.csrf },
-                             body: body === undefined ? undefined : JSON.stringify(body) })
+                             body: body && JSON.stringify(body) })
         .then(function (res) { if (!res.ok) throw new Error(res.status); return res.status === 204 ? {} : res.json(); });
     }
+    function post(body, done) { call("POST", data.attemptUrl, body).then(done, function () { done(null); }); }
     function send(r) {
       return call("PUT", url, { location: r.location, state: r.state, progress: r.progress, completion: r.completion,
                                 final: r.final }, r.final).catch(function () { /* the next save sends it again */ });
@@ -660,8 +682,8 @@
     return {
       limit: 64000,
       start: function (done) { call("GET", url).then(done, function () { done({}); }); },
-      submit: function (answers, done) { call("POST", data.attemptUrl, { answers: answers }).then(done, function () { done(null); }); },
-      check: function (id, v, done) { call("POST", data.attemptUrl, { check: id, answer: v }).then(done, function () { done(null); }); },
+      submit: function (answers, done) { post({ answers: answers }, done); },
+      check: function (id, v, done) { post({ check: id, answer: v }, done); },
       save: function (r, commit) { if (commit) send(r); },
       finish: send
     };

@@ -1,4 +1,4 @@
-"""quiz attempts graded by the tool; answers checked one by one (feedback: immediate)
+"""quiz attempts graded by the tool; answers checked one by one (feedback: immediate); drawn questions
 
 Until this revision the module page sent its own score. Progress rows that carry such a score get one
 attempt row (scored_by "browser") that keeps the learner's attempt count and best score, read from the
@@ -41,6 +41,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('progress', schema=None) as batch_op:
         batch_op.add_column(sa.Column('checked', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('drawn', sa.JSON(), nullable=True))
     progress = sa.table('progress', sa.column('platform_id', sa.Integer), sa.column('resource_link_id', sa.String),
                         sa.column('user_id', sa.String), sa.column('module_id', sa.String),
                         sa.column('state', sa.Text), sa.column('score', sa.Float),
@@ -56,5 +57,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('progress', schema=None) as batch_op:
+        batch_op.drop_column('drawn')
         batch_op.drop_column('checked')
     op.drop_table('quiz_attempts')
