@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html as htmllib
+import json
 import logging
 import math
 import posixpath
@@ -191,6 +192,14 @@ def review_options(policy: str) -> dict:
                 reviewgeneralfeedback=shown, reviewrightanswer=AFTER_CLOSE, reviewoverallfeedback=AFTER)
 
 
+def random_filter(category_id: int) -> str:
+    """A random slot's filtercondition as Moodle 4.3+ stores it: any question of one category
+    (restore maps the category id inside it to the restored category)."""
+    return json.dumps({"filter": {"category": {"jointype": 1, "values": [category_id],
+                                               "filteroptions": {"includesubcategories": False}}}},
+                      separators=(",", ":"))
+
+
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
@@ -236,6 +245,18 @@ class Backup:
             self.category_ids[cat.idnumber] = self.next("question_category")
             for q in cat.questions:
                 self.question_ids[id(q)] = self.next("question")
+        # Item pools (quiz draw:): a subcategory per pool below the module's, holding its questions
+        # (Quiz.pools' partition); the quiz draws from it with Moodle's random slots.
+        self.pools: dict[str, list[tuple[str, str, int, list]]] = {}
+        for cat in self.bank.categories:
+            if cat.quiz is None or not cat.quiz.meta.draw:
+                continue
+            by_source = {id(q.source): q for q in cat.questions}
+            for (count, members), (_, pool) in zip(cat.quiz.pools(), cat.quiz.meta.draws):
+                key = f"{cat.idnumber}-{pool}"
+                self.category_ids[key] = self.next("question_category")
+                self.pools.setdefault(cat.idnumber, []).append(
+                    (key, pool, count, [by_source[id(q)] for q in members if id(q) in by_source]))
 
     def _plan_groups(self) -> None:
         project = self._project()
@@ -467,7 +488,12 @@ class Backup:
             if quiz.questions else None
         sources = {id(q) for q in quiz.questions}
         questions = [q for q in cat.questions if id(q.source) in sources] if cat else []
-        sumgrades = sum(q.default_mark for q in questions)
+        pools = self.pools.get(cat.idnumber, []) if cat else []
+        # A random slot's mark: the pool's average (Moodle scales the drawn question's to it).
+        slots = [(None, q.default_mark) for q in questions] if not pools else [
+            (key, sum(q.default_mark for q in members) / len(members))
+            for key, _, count, members in pools if members for _ in range(count)]
+        sumgrades = sum(mark for _, mark in slots)
         module = self.course.module(quiz.module) if quiz.module else None
         pass_mark = quiz.meta.pass_mark if quiz.meta.pass_mark is not None else (module.pass_mark if module else 0.0)
         required = any(q is quiz for q in self.course.certificate_quizzes())
@@ -483,12 +509,19 @@ class Backup:
             completionattemptsexhausted=0, completionminattempts=0, allowofflineattempts=0))
         a.body.add(El("subplugin_quizaccess_seb_quiz"), El("quiz_grade_items"))
         instances = El("question_instances")
-        for slot, q in enumerate(questions, 1):
-            qid = self.question_ids[id(q)]
-            ref = el("question_reference", {"id": self.next("question_reference")}, usingcontextid=a.contextid,
-                     component="mod_quiz", questionarea="slot", questionbankentryid=qid, version=NULL)
+        fixed = iter(questions)
+        for slot, (pool_key, mark) in enumerate(slots, 1):
+            if pool_key is None:
+                ref = el("question_reference", {"id": self.next("question_reference")}, usingcontextid=a.contextid,
+                         component="mod_quiz", questionarea="slot",
+                         questionbankentryid=self.question_ids[id(next(fixed))], version=NULL)
+            else:
+                ref = el("question_set_reference", {"id": self.next("question_set_reference")},
+                         usingcontextid=a.contextid, component="mod_quiz", questionarea="slot",
+                         questionscontextid=COURSE_CONTEXT,
+                         filtercondition=random_filter(self.category_ids[pool_key]))
             instances.add(el("question_instance", {"id": self.next("slot")}, quizid=a.instance, slot=slot, page=slot,
-                             displaynumber=NULL, requireprevious=0, maxmark=f"{q.default_mark:.7f}",
+                             displaynumber=NULL, requireprevious=0, maxmark=f"{mark:.7f}",
                              quizgradeitemid=NULL).add(ref))
         a.body.add(instances)
         a.body.add(El("sections").add(el("section", {"id": self.next("quiz_section")}, firstslot=1, heading="",
@@ -502,6 +535,7 @@ class Backup:
         a.question_categories = [self.category_ids["top"], self.category_ids["course"]]
         if cat is not None:
             a.question_categories.append(self.category_ids[cat.idnumber])
+            a.question_categories += [self.category_ids[key] for key, _, _, _ in pools]
         if required:
             self.completion_cms.append(a)
         return a
@@ -877,10 +911,17 @@ class Backup:
             cid = self.category_ids[cat.idnumber]
             c = self._category_el(cid, cat.name, self.category_ids["course"], n, cat.info, cat.idnumber,
                                   f"category-{cat.idnumber}")
+            pools = self.pools.get(cat.idnumber, [])
+            pooled = {id(q) for _, _, _, members in pools for q in members}
             entries = El("question_bank_entries")
             for q in cat.questions:
-                entries.add(self._entry(q, cid))
+                if id(q) not in pooled:
+                    entries.add(self._entry(q, cid))
             root.add(c.add(entries))
+            for m, (key, pool, _, members) in enumerate(pools, 1):
+                sub = self._category_el(self.category_ids[key], pool, cid, m, "", key, f"category-{key}")
+                root.add(sub.add(El("question_bank_entries").add(*(self._entry(q, self.category_ids[key])
+                                                                      for q in members))))
         return root
 
     def _category_el(self, cid: int, name: str, parent: int, sortorder: int, info: str, idnumber, stamp: str) -> El:
