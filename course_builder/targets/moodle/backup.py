@@ -245,18 +245,6 @@ class Backup:
             self.category_ids[cat.idnumber] = self.next("question_category")
             for q in cat.questions:
                 self.question_ids[id(q)] = self.next("question")
-        # Item pools (quiz draw:): a subcategory per pool below the module's, holding its questions
-        # (Quiz.pools' partition); the quiz draws from it with Moodle's random slots.
-        self.pools: dict[str, list[tuple[str, str, int, list]]] = {}
-        for cat in self.bank.categories:
-            if cat.quiz is None or not cat.quiz.meta.draw:
-                continue
-            by_source = {id(q.source): q for q in cat.questions}
-            for (count, members), (_, pool) in zip(cat.quiz.pools(), cat.quiz.meta.draws):
-                key = f"{cat.idnumber}-{pool}"
-                self.category_ids[key] = self.next("question_category")
-                self.pools.setdefault(cat.idnumber, []).append(
-                    (key, pool, count, [by_source[id(q)] for q in members if id(q) in by_source]))
 
     def _plan_groups(self) -> None:
         project = self._project()
@@ -484,15 +472,16 @@ class Backup:
         return item
 
     def _quiz(self, section: Section, quiz: Quiz) -> Activity:
-        cat = next(c for c in self.bank.categories if any(q.source is quiz.questions[0] for q in c.questions)) \
-            if quiz.questions else None
         sources = {id(q) for q in quiz.questions}
+        cat = next((c for c in self.bank.categories if c.parent is None
+                    and (c.quiz is quiz or any(id(q.source) in sources for q in c.questions))), None)
         questions = [q for q in cat.questions if id(q.source) in sources] if cat else []
-        pools = self.pools.get(cat.idnumber, []) if cat else []
-        # A random slot's mark: the pool's average (Moodle scales the drawn question's to it).
+        pools = [c for c in self.bank.categories if cat and c.parent == cat.idnumber]
+        # Item pools: N random slots per pool's category; a slot's mark is the pool's average (Moodle
+        # scales the drawn question's to it). Questions no pool takes are not asked (as elsewhere).
         slots = [(None, q.default_mark) for q in questions] if not pools else [
-            (key, sum(q.default_mark for q in members) / len(members))
-            for key, _, count, members in pools if members for _ in range(count)]
+            (p.idnumber, sum(q.default_mark for q in p.questions) / len(p.questions))
+            for p in pools if p.questions for _ in range(p.draw)]
         sumgrades = sum(mark for _, mark in slots)
         module = self.course.module(quiz.module) if quiz.module else None
         pass_mark = quiz.meta.pass_mark if quiz.meta.pass_mark is not None else (module.pass_mark if module else 0.0)
@@ -535,7 +524,7 @@ class Backup:
         a.question_categories = [self.category_ids["top"], self.category_ids["course"]]
         if cat is not None:
             a.question_categories.append(self.category_ids[cat.idnumber])
-            a.question_categories += [self.category_ids[key] for key, _, _, _ in pools]
+            a.question_categories += [self.category_ids[p.idnumber] for p in pools]
         if required:
             self.completion_cms.append(a)
         return a
@@ -907,21 +896,17 @@ class Backup:
                                        self.category_ids["top"], 1, self.bank.course_category.info,
                                        self.bank.course_category.idnumber, f"course-{self.course.id}")
         root.add(top.add(El("question_bank_entries")), course_cat.add(El("question_bank_entries")))
-        for n, cat in enumerate(self.bank.categories, 1):
+        order: dict[str | None, int] = {}
+        for cat in self.bank.categories:  # a pool's category follows its module's
             cid = self.category_ids[cat.idnumber]
-            c = self._category_el(cid, cat.name, self.category_ids["course"], n, cat.info, cat.idnumber,
+            order[cat.parent] = order.get(cat.parent, 0) + 1
+            parent = self.category_ids[cat.parent] if cat.parent else self.category_ids["course"]
+            c = self._category_el(cid, cat.name, parent, order[cat.parent], cat.info, cat.idnumber,
                                   f"category-{cat.idnumber}")
-            pools = self.pools.get(cat.idnumber, [])
-            pooled = {id(q) for _, _, _, members in pools for q in members}
             entries = El("question_bank_entries")
             for q in cat.questions:
-                if id(q) not in pooled:
-                    entries.add(self._entry(q, cid))
+                entries.add(self._entry(q, cid))
             root.add(c.add(entries))
-            for m, (key, pool, _, members) in enumerate(pools, 1):
-                sub = self._category_el(self.category_ids[key], pool, cid, m, "", key, f"category-{key}")
-                root.add(sub.add(El("question_bank_entries").add(*(self._entry(q, self.category_ids[key])
-                                                                      for q in members))))
         return root
 
     def _category_el(self, cid: int, name: str, parent: int, sortorder: int, info: str, idnumber, stamp: str) -> El:
