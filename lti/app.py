@@ -34,7 +34,7 @@ from course_builder.i18n import STRINGS, strings
 from course_builder.model import Course
 from course_builder.worksheets import DOCX_TYPE, worksheet_files
 
-from . import ags, keys
+from . import ags, attempts, keys
 from .config import Settings
 from .db import Launch, OutboxScore, Platform, Progress, make_engine, migrate, now, sessions, tool_secret
 from .launchstore import LaunchRecord, LaunchStore
@@ -48,8 +48,8 @@ log = logging.getLogger("lti.app")
 
 LAUNCH_LIFETIME = 24 * 3600  # a module page may stay open for a day and still save
 MAX_STATE_BYTES = 1024 * 1024
-STATE_PLACEHOLDER, CSRF_PLACEHOLDER = "@@LTI_STATE_URL@@", "@@LTI_CSRF@@"
-COMPLETIONS, SUCCESSES = {"completed", "incomplete"}, {"passed", "failed", "unknown"}
+STATE_PLACEHOLDER, CSRF_PLACEHOLDER, ATTEMPT_PLACEHOLDER = "@@LTI_STATE_URL@@", "@@LTI_CSRF@@", "@@LTI_ATTEMPT_URL@@"
+COMPLETIONS = {"completed", "incomplete"}
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +83,7 @@ class Tool:
         # <html lang> names the language the pages are actually in: English for a language without strings.
         self.lang = language if language.split("-")[0].lower() in STRINGS else "en"
         self.pages: dict[str, str] = {}
+        self.keys: dict[str, dict[str, dict]] = {}
         self.lineitems: dict[tuple, str] = {}  # (platform, resource link, container) → line item we found or made
         self.worker = None
         if settings.run_worker if start_worker is None else start_worker:
@@ -110,19 +111,31 @@ class Tool:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    def player_context(self) -> player.PlayerContext:
+        return player.PlayerContext(
+            static_prefix="/lti/static/",
+            asset_href=lambda a: "/lti/files/" + quote(a.rel),
+            module_href=lambda mid: None,  # each module is its own placement in the LMS
+            runtime={"lms": "http", "stateUrl": STATE_PLACEHOLDER, "csrf": CSRF_PLACEHOLDER,
+                     "attemptUrl": ATTEMPT_PLACEHOLDER},
+            scoring="server",  # the page gets no key: the tool grades (lti/attempts.py)
+        )
+
     def module_page(self, module_id: str) -> str:
-        """The module's player page with placeholders for the per-launch state URL and CSRF token."""
+        """The module's player page with placeholders for the per-launch URLs and CSRF token."""
         page = self.pages.get(module_id)
         if page is None:
             module = self.course.module(module_id)
-            ctx = player.PlayerContext(
-                static_prefix="/lti/static/",
-                asset_href=lambda a: "/lti/files/" + quote(a.rel),
-                module_href=lambda mid: None,  # each module is its own placement in the LMS
-                runtime={"lms": "http", "stateUrl": STATE_PLACEHOLDER, "csrf": CSRF_PLACEHOLDER},
-            )
-            page = self.pages[module_id] = player.render_module(self.course, module, ctx)
+            page = self.pages[module_id] = player.render_module(self.course, module, self.player_context())
         return page
+
+    def quiz_keys(self, module_id: str) -> dict[str, dict]:
+        """Question id → question data with its key and feedback, for grading the module's quiz."""
+        keys = self.keys.get(module_id)
+        if keys is None:
+            keys = self.keys[module_id] = player.quiz_keys(self.course, self.course.quiz_for(module_id),
+                                                          self.player_context())
+        return keys
 
     def asset_files(self) -> dict[str, Path | bytes]:
         """Media by their path in the course; built worksheets by their bytes (they have no source file)."""
@@ -358,7 +371,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                            module=record.module_id)
         page = tool.module_page(record.module_id)
         page = page.replace(STATE_PLACEHOLDER, f"/lti/state/{launch_id}").replace(
-            CSRF_PLACEHOLDER, csrf_token(settings, launch_id))
+            ATTEMPT_PLACEHOLDER, f"/lti/attempt/{launch_id}").replace(CSRF_PLACEHOLDER, csrf_token(settings, launch_id))
         if is_instructor(record.roles):
             bar = (f'<p class="lti-teacher-bar"><a href="/lti/teacher/{launch_id}">'
                    f'{tool.ui["lti_teacher_view"]}</a></p>')
@@ -401,13 +414,16 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
     def read_state(launch_id: str) -> dict:
         with tool.store.connection() as connection:  # every page load asks: plain SQL, as the launch
             record = live(tool.store.launch(connection, launch_id))
-            location, state = tool.store.saved_state(connection, record)
-        return {"location": location, "state": state}
-
-    def progress_row(session: Session, record: Launch) -> Progress | None:
-        return session.scalar(select(Progress).where(Progress.platform_id == record.platform_id,
-                                                     Progress.resource_link_id == record.resource_link_id,
-                                                     Progress.user_id == record.user_id))
+            location, state, checked, drawn = tool.store.saved_state(connection, record)
+            answer = {"location": location, "state": state}
+            quiz = course.quiz_for(record.module_id) if not record.task_id else None
+            if quiz is not None:
+                answer["quiz"] = attempts.quiz_summary(tool, record, tool.store.attempts(connection, record), checked)
+            connection.commit()  # PostgreSQL: end the read transaction before the connection idles
+        if quiz is not None and quiz.meta.draw:
+            # The tool draws; the first load of an attempt stores its draw (the only write on this path).
+            answer["quiz"]["drawn"] = drawn or attempts.drawn_for(tool, record.id)
+        return answer
 
     def write_state(launch_id: str, update: dict) -> bool:
         """Store the learner's state; True if a score was queued for the gradebook."""
@@ -417,22 +433,14 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
                 raise Rejected("Only a resource link launch has learner state.", 400, "no_state")
 
             def apply() -> tuple[bool, Progress]:
-                row = progress_row(session, record)
-                if row is None:
-                    row = Progress(platform_id=record.platform_id, resource_link_id=record.resource_link_id,
-                                   user_id=record.user_id, context_id=record.context_id, module_id=record.module_id,
-                                   progress=0.0, completion="incomplete", success="unknown", interactions=[])
-                    session.add(row)
-                before = (row.score, row.completion, row.success)
-                for key in ("location", "state", "progress", "completion", "success", "score"):
+                # Score, success and results are the tool's own (lti/attempts.py): the page cannot set them.
+                row = attempts.progress_for(session, record)
+                before = row.completion
+                for key in ("location", "state", "progress", "completion"):
                     if key in update:
                         setattr(row, key, update[key])
-                if "interactions" in update:  # merged by id: the runtime may send all or only new ones
-                    merged = {str(i.get("id")): i for i in row.interactions or [] if isinstance(i, dict)}
-                    merged.update({str(i.get("id")): i for i in update["interactions"]})
-                    row.interactions = list(merged.values())
                 row.updated_at = now()
-                graded = row.score is not None and (row.score, row.completion, row.success) != before
+                graded = row.score is not None and row.completion != before
                 return graded, row
 
             def queue(graded: bool, row: Progress) -> bool:
@@ -590,6 +598,7 @@ def create_app(settings: Settings, course: Course, **tool_options) -> Starlette:
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         *group_views.routes(tool, rejected_page),
         *registration.routes(tool, rejected_page),
+        *attempts.routes(tool, rejected_page, column_for),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.tool = tool
@@ -618,18 +627,6 @@ def parse_state(data) -> dict:
         if data["completion"] not in COMPLETIONS:
             raise ValueError("completion must be completed or incomplete")
         out["completion"] = data["completion"]
-    if "success" in data:
-        if data["success"] not in SUCCESSES:
-            raise ValueError("success must be passed, failed or unknown")
-        out["success"] = data["success"]
-    if "score" in data:
-        value = data["score"]
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                  or not math.isfinite(value) or not 0 <= value <= 100):
-            raise ValueError("score must be 0–100 or null")
-        out["score"] = float(value) if value is not None else None
-    if "interactions" in data:
-        if not isinstance(data["interactions"], list) or not all(isinstance(i, dict) for i in data["interactions"]):
-            raise ValueError("interactions must be a list of objects")
-        out["interactions"] = data["interactions"][:500]
+    # "score", "success" and "interactions", which pages before the tool graded sent, are ignored: the
+    # tool grades the answers of each attempt itself (POST /lti/attempt/…).
     return out

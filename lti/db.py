@@ -124,7 +124,33 @@ class Progress(Base):
     success: Mapped[str] = mapped_column(String(16), default="unknown")
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     interactions: Mapped[list] = mapped_column(JSON, default=list)
+    # feedback: immediate — answers already checked in the open attempt (question id → answer); they stand.
+    checked: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # item pools (quiz draw:): the question ids the open attempt asks, drawn by the tool
+    drawn: Mapped[list | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class QuizAttempt(Base):
+    """A submitted quiz attempt, graded by the tool (course_builder.scoring) from the answers sent.
+
+    scored_by "browser": carried over by migration 0002 from the time the page sent its own score; such
+    a row stands for attempts 1…number with that score as the best, its answers unknown."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (UniqueConstraint("platform_id", "resource_link_id", "user_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    module_id: Mapped[str] = mapped_column(String(200), default="")
+    quiz_id: Mapped[str] = mapped_column(String(200), default="")
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, …: unique, so a double submit cannot pass the limit
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question id → answer, as the runtime sent it
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0–100; None: nothing auto-graded
+    review: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # question id → what the learner may see
+    scored_by: Mapped[str] = mapped_column(String(16), default="tool")  # tool | browser (before 0002)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
 class OutboxScore(Base):

@@ -53,8 +53,10 @@ SQL = {
                  "AND consumed_at IS NULL AND expires_at >= :now",
     "insert_launch": _insert("launches", LaunchRecord._fields),
     "get_launch": f"SELECT {', '.join(LaunchRecord._fields)} FROM launches WHERE id = :id",
-    "saved_state": "SELECT location, state FROM progress WHERE platform_id = :platform_id "
+    "saved_state": "SELECT location, state, checked, drawn FROM progress WHERE platform_id = :platform_id "
                    "AND resource_link_id = :resource_link_id AND user_id = :user_id",
+    "attempts": "SELECT number, score, review FROM quiz_attempts WHERE platform_id = :platform_id "
+                "AND resource_link_id = :resource_link_id AND user_id = :user_id ORDER BY number",
     "platforms": f"SELECT {', '.join(PLATFORM_COLUMNS)} FROM platforms ORDER BY id",
     "deployments": "SELECT platform_id, deployment_id FROM deployments",
     "store_jwks": "UPDATE platforms SET jwks = :jwks, jwks_fetched_at = :fetched WHERE id = :id",
@@ -123,11 +125,21 @@ class LaunchStore:
         row = self._one(connection, "get_launch", {"id": launch_id})
         return _record(LaunchRecord, "launches", row)
 
-    def saved_state(self, connection, launch: LaunchRecord) -> tuple[str | None, str | None]:
-        """(location, state) the learner left in this placement, from any earlier launch or device."""
-        row = self._one(connection, "saved_state", {"platform_id": launch.platform_id, "user_id": launch.user_id,
-                                                    "resource_link_id": launch.resource_link_id})
-        return (row[0], row[1]) if row else (None, None)
+    def saved_state(self, connection, launch: LaunchRecord) -> tuple[str | None, str | None, dict, list | None]:
+        """(location, state, answers checked in the open attempt, questions it draws) the learner left in
+        this placement, from any earlier launch or device."""
+        row = self._one(connection, "saved_state", self._learner(launch))
+        return (row[0], row[1], _json(row[2]) or {}, _json(row[3])) if row else (None, None, {}, None)
+
+    def attempts(self, connection, launch: LaunchRecord) -> list[tuple[int, float | None, dict | None]]:
+        """(number, score, review) of the learner's graded quiz attempts in this placement, in order."""
+        with self._cursor(connection, "attempts", self._learner(launch)) as cursor:
+            return [(int(number), score, _json(review)) for number, score, review in cursor.fetchall()]
+
+    @staticmethod
+    def _learner(launch: LaunchRecord) -> dict:
+        return {"platform_id": launch.platform_id, "user_id": launch.user_id,
+                "resource_link_id": launch.resource_link_id}
 
     # --- platforms ----------------------------------------------------------------------------
 
@@ -144,11 +156,14 @@ class LaunchStore:
         connection.commit()
 
 
-def _decoded(table: str, values: dict) -> dict:
+def _json(value):
     # SQLite hands JSON columns back as text, psycopg as Python values.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _decoded(table: str, values: dict) -> dict:
     for column in JSON_COLUMNS[table]:
-        if isinstance(values.get(column), str):
-            values[column] = json.loads(values[column])
+        values[column] = _json(values.get(column))
     return values
 
 

@@ -4,6 +4,7 @@ by Starlette's TestClient as the learner's browser (cookie jar, https://tool.tes
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,30 @@ def course(path: Path = MINI):
     if path not in _course_cache:
         _course_cache[path] = check(path)[0]
     return _course_cache[path]
+
+
+def csrf_of(page: str) -> str:
+    data = json.loads(page.split('id="player-data">', 1)[1].split("</script>", 1)[0])
+    return data["csrf"]
+
+
+def answer(q: dict, right: bool):
+    """A right or a wrong (0 %) answer in the runtime's shape, from a question's data merged with its key."""
+    kind = q["type"]
+    if kind in ("single", "truefalse"):
+        return next(i for i, a in enumerate(q["answers"]) if (a["weight"] >= 99.999) == right)
+    if kind == "multiple":
+        return [a["correct"] == right for a in q["answers"]]
+    if kind == "short":
+        return max(q["answers"], key=lambda a: a["weight"])["text"] if right else "Zufall"
+    if kind == "numerical":
+        best = max(q["answers"], key=lambda a: a["weight"])
+        return f"{best['value']:g}" if right else f"{best['value'] + best['tolerance'] + 7:g}"
+    if kind == "matching":
+        return [p["right"] if right else (p["right"] + 1) % q["rights"] for p in q["pairs"]]
+    if kind == "ordering":
+        return list(q["order"]) if right else [p % len(q["order"]) + 1 for p in q["order"]]
+    return "Ein Text."
 
 
 @dataclass
@@ -130,6 +155,24 @@ class Tool:
         page = self.client.get(location)
         assert page.status_code == 200
         return launch_id, page.text
+
+    def submit(self, launch_id: str, page: str, answers: dict) -> httpx.Response:
+        """A quiz attempt as the page sends it: answers only."""
+        return self.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"answers": answers}),
+                                headers={"Content-Type": "application/json", "X-CSRF-Token": csrf_of(page)})
+
+    def answers_scoring(self, module_id: str, score: float) -> dict:
+        """Answers that earn `score` (0–100): some questions answered right (the last ones first), the rest wrong."""
+        quiz = self.tool.course.quiz_for(module_id)
+        keys = self.tool.quiz_keys(module_id)
+        target = score / 100 * quiz.auto_points
+        answers, earned = {}, 0.0
+        for q in sorted((q for q in reversed(quiz.questions) if q.auto_graded), key=lambda q: -q.points):
+            right = earned + q.points <= target + 1e-9
+            earned += q.points if right else 0
+            answers[q.id] = answer(keys[q.id], right)
+        assert abs(earned - target) < 1e-9, f"no answer set of {module_id} scores {score}"
+        return answers
 
     def counts(self) -> dict:
         """How many rows each table holds (to prove a rejected launch stored nothing)."""

@@ -308,23 +308,29 @@ class Session:
         self.context.close()
 
 
-def answer_quiz(session: Session, course, module_id: str, right: bool, only: int | None = None) -> list:
-    """Answer the module's quiz through the form, right or wrong; returns what was entered per question."""
+def answer_quiz(session: Session, course, module_id: str, right: bool, only: int | None = None,
+                skip: int = 0) -> list:
+    """Answer the module's quiz through the form, right or wrong (the first `only` questions, after
+    `skip`); returns what was entered per question."""
+    from course_builder.scoring import merged
+
     quiz = course.quiz_for(module_id)
     entered = []
     for number, q in enumerate(quiz.questions):
         if only is not None and number >= only:
             break
-        data = player.question_data(q)
+        if number < skip:
+            continue
+        data = merged(player.question_data(q), player.question_key(q))
         by_id = session.by_id
         if q.type in ("single", "truefalse"):
-            pick = next(n for n, a in enumerate(q.answers, 1) if a.correct == right)
-            by_id(f"{q.id}-a{pick}").check()
+            pick = next(a["key"] for a in data["answers"] if a["correct"] == right)
+            by_id(f"{q.id}-{pick}").check()
             entered.append(pick)
         elif q.type == "multiple":
-            chosen = [n for n, a in enumerate(q.answers, 1) if a.correct == right]
-            for n in chosen:
-                by_id(f"{q.id}-a{n}").check()
+            chosen = [a["key"] for a in data["answers"] if a["correct"] == right]
+            for key in chosen:
+                by_id(f"{q.id}-{key}").check()
             entered.append(chosen)
         elif q.type in ("short", "numerical"):
             best = max(q.answers, key=lambda a: a.weight)
@@ -344,7 +350,7 @@ def answer_quiz(session: Session, course, module_id: str, right: bool, only: int
         elif q.type == "ordering":
             n = len(data["items"])
             choice = {}
-            for position, key in enumerate(data["items"], 1):
+            for key, position in zip(data["items"], data["order"]):
                 value = str(position if right else position % n + 1)
                 by_id(f"{q.id}-{key}").select_option(value)
                 choice[key] = value

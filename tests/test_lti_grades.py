@@ -18,6 +18,13 @@ from lti_harness import REPO, Tool, pypi_launch, tool_with_pypi_platform
 from lti_platform import ROLE_INSTRUCTOR, SCORE_TYPE, MoodleLikePlatform, form_fields
 from test_lti_launch import csrf_of, put_state
 
+
+def earn(tool: Tool, launch_id: str, page: str, score: float) -> None:
+    """Submit an attempt whose answers earn `score`: the tool grades, the page sends answers only."""
+    response = tool.submit(launch_id, page, tool.answers_scoring("grundlagen", score))
+    assert response.status_code == 200, response.text
+    assert response.json()["score"] == score
+
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 
 
@@ -58,10 +65,9 @@ def learner_with_score(tool: Tool, platform: MoodleLikePlatform, user: str, line
     platform.enrol(user)
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, lineitem=lineitem,
                                             resource_link="rl-graded"))
+    assert put_state(tool, launch_id, csrf_of(page), {"progress": 1.0, "completion": "completed"}).status_code == 204
     for score in scores:
-        body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
-                "score": score, "final": True}
-        assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+        earn(tool, launch_id, page, score)
 
 
 def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platform):
@@ -72,10 +78,9 @@ def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platfor
     assert len(platform.lineitems) == 1
     item = next(iter(platform.lineitems.values()))
     assert (item.resource_link_id, item.resource_id, item.score_maximum) == ("rl-cc", "grundlagen", 100)
-    body = {"progress": 1.0, "completion": "completed", "success": "passed", "score": 80.0}
-    assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+    earn(tool, launch_id, page, 75.0)
     deliver_all(tool)
-    assert item.scores["31"][1]["scoreGiven"] == 80
+    assert item.scores["31"][1]["scoreGiven"] == 75
     # The next launch of that link (another process: nothing cached) finds the column, adds none.
     tool.tool.lineitems.clear()
     platform.enrol("32")
@@ -88,22 +93,21 @@ def test_a_link_without_a_line_item_gets_one_and_its_scores_arrive(tool, platfor
     early_id, early_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="33",
                                                  resource_link="rl-late"))
     platform.down = False
-    body = dict(body, score=60.0)
-    assert put_state(tool, early_id, csrf_of(early_page), body).status_code == 204
+    earn(tool, early_id, early_page, 62.5)
     tool.play(tool.launch(custom={"module": "grundlagen"}, user="33", resource_link="rl-late"))
     deliver_all(tool)
     late = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-late")
-    assert late.scores["33"][1]["scoreGiven"] == 60
+    assert late.scores["33"][1]["scoreGiven"] == 62.5
     # Unreachable at the launch, back when the learner submits: the score itself makes the column.
     platform.enrol("34")
     platform.down = True
     down_id, down_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="34", resource_link="rl-down"))
     platform.down = False
     assert not any(i.resource_link_id == "rl-down" for i in platform.lineitems.values())
-    assert put_state(tool, down_id, csrf_of(down_page), dict(body, score=90.0)).status_code == 204
+    earn(tool, down_id, down_page, 87.5)
     deliver_all(tool)
     down = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-down")
-    assert down.scores["34"][1]["scoreGiven"] == 90
+    assert down.scores["34"][1]["scoreGiven"] == 87.5
     # A link that has its line item, and a task link (no scores), get no new column.
     tool.play(tool.launch(custom={"module": "grundlagen"}, user="32", resource_link="rl-dl",
                           lineitem=platform.lineitem("rl-dl")))
@@ -159,36 +163,36 @@ def test_deep_linking_with_lti1p3platform(tmp_path):
 
 def test_score_reaches_the_gradebook_the_moodle_way(tool, platform):
     lineitem = platform.lineitem("rl-graded")
-    learner_with_score(tool, platform, "11", lineitem, 85.0)
+    learner_with_score(tool, platform, "11", lineitem, 87.5)
     deliver_all(tool)
     post = platform.score_posts[-1]
     assert post["content_type"] == SCORE_TYPE and post["query"] == "type_id=2"
     item = platform.lineitems["1"]
     stamp, score = item.scores["11"]
-    assert score["scoreGiven"] == 85.0 and score["scoreMaximum"] == 100
+    assert score["scoreGiven"] == 87.5 and score["scoreMaximum"] == 100
     assert score["gradingProgress"] == "FullyGraded" and score["activityProgress"] == "Completed"
     assert [row.status for row in outbox(tool)] == ["delivered"]
 
 
 def test_scores_in_one_second_get_increasing_timestamps_and_one_token(tool, platform):
     lineitem = platform.lineitem("rl-graded")
-    learner_with_score(tool, platform, "12", lineitem, 40.0, 60.0, 90.0)
+    learner_with_score(tool, platform, "12", lineitem, 37.5, 87.5)
     deliver_all(tool)
     received = platform.lineitems["1"].received
-    assert [s["scoreGiven"] for s in received] == [40.0, 60.0, 90.0]
-    assert [row.status for row in outbox(tool)] == ["delivered"] * 3
+    assert [s["scoreGiven"] for s in received] == [37.5, 87.5]
+    assert [row.status for row in outbox(tool)] == ["delivered"] * 2
     assert platform.token_requests == 1  # cached
 
 
-def test_unchanged_state_writes_queue_no_new_score(tool, platform):
+def test_an_attempt_that_does_not_raise_the_best_score_queues_none(tool, platform):
     lineitem = platform.lineitem("rl-graded")
-    learner_with_score(tool, platform, "13", lineitem, 75.0, 75.0, 75.0)
+    learner_with_score(tool, platform, "13", lineitem, 75.0, 75.0)
     assert len(outbox(tool)) == 1
 
 
 def test_one_refresh_on_401(tool, platform):
     lineitem = platform.lineitem("rl-graded")
-    learner_with_score(tool, platform, "14", lineitem, 70.0)
+    learner_with_score(tool, platform, "14", lineitem, 75.0)
     deliver_all(tool)
     platform.unauthorized_once = True
     learner_with_score(tool, platform, "15", lineitem, 50.0)
@@ -200,7 +204,7 @@ def test_one_refresh_on_401(tool, platform):
 def test_a_non_student_is_not_retried(tool, platform):
     lineitem = platform.lineitem("rl-graded")
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="99", lineitem=lineitem))
-    put_state(tool, launch_id, csrf_of(page), {"score": 30.0, "completion": "completed"})
+    earn(tool, launch_id, page, 25.0)
     deliver_all(tool)
     (row,) = outbox(tool)
     assert row.status == "failed" and row.attempts == 0 and "400" in row.last_error
@@ -211,7 +215,7 @@ def test_platform_down_then_up_delivers_every_score_exactly_once(tool, platform)
     tool.play(tool.launch(custom={"module": "grundlagen"}))  # the platform's keys are cached from here on
     platform.down = True
     for user in ("21", "22", "23"):
-        learner_with_score(tool, platform, user, lineitem, 55.0, 80.0)
+        learner_with_score(tool, platform, user, lineitem, 50.0, 87.5)
     policy = ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)
     for _ in range(3):
         ags.run_once(tool.tool.background, tool.tool.http, policy)
@@ -221,7 +225,7 @@ def test_platform_down_then_up_delivers_every_score_exactly_once(tool, platform)
     back_online_and_deliver(tool, platform)
     received = platform.lineitems["1"].received
     assert sorted((s["userId"], s["scoreGiven"]) for s in received) == sorted(
-        [(u, v) for u in ("21", "22", "23") for v in (55.0, 80.0)])
+        [(u, v) for u in ("21", "22", "23") for v in (50.0, 87.5)])
     assert all(row.status == "delivered" for row in outbox(tool))
 
 
@@ -232,13 +236,11 @@ def test_a_score_waits_for_its_column_while_the_platform_is_down(tool, platform)
     tool.play(tool.launch(custom={"module": "grundlagen"}, resource_link="rl-warm"))  # keys cached
     before = len(platform.lineitems)
     platform.down = True
-    for user, scores in (("41", (40.0, 75.0)), ("42", (90.0,))):
+    for user, scores in (("41", (37.5, 75.0)), ("42", (87.5,))):
         platform.enrol(user)
         launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, resource_link="rl-out"))
         for score in scores:
-            body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
-                    "score": score}
-            assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+            earn(tool, launch_id, page, score)
     ags.run_once(tool.tool.background, tool.tool.http, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2))
     assert len(platform.lineitems) == before
     assert all(row.status == "pending" for row in outbox(tool))
@@ -247,15 +249,15 @@ def test_a_score_waits_for_its_column_while_the_platform_is_down(tool, platform)
     module = tool.tool.course.module("grundlagen")
     assert len(made) == 1 and (made[0].label, made[0].resource_id) == (module.title, module.id)
     by_user = {u: [s["scoreGiven"] for s in made[0].received if s["userId"] == u] for u in ("41", "42")}
-    assert by_user == {"41": [40.0, 75.0], "42": [90.0]}  # each once, each learner's in order
+    assert by_user == {"41": [37.5, 75.0], "42": [87.5]}  # each once, each learner's in order
     assert all(ags.COLUMN_KEY not in s for s in made[0].received)
     assert {row.status for row in outbox(tool)} == {"delivered"} and {row.lineitem_url for row in outbox(tool)} == {made[0].id}
     # The next launch of the link finds the column: no second one, and its scores go there directly.
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="42", resource_link="rl-out"))
-    assert put_state(tool, launch_id, csrf_of(page), {"score": 95.0, "completion": "completed"}).status_code == 204
+    earn(tool, launch_id, page, 100.0)
     deliver_all(tool)
     assert len([i for i in platform.lineitems.values() if i.resource_link_id == "rl-out"]) == 1
-    assert made[0].scores["42"][1]["scoreGiven"] == 95.0
+    assert made[0].scores["42"][1]["scoreGiven"] == 100.0
 
 
 def test_a_waiting_score_never_overwrites_a_later_one(tool, platform):
@@ -263,14 +265,14 @@ def test_a_waiting_score_never_overwrites_a_later_one(tool, platform):
     platform.enrol("51")
     platform.down = True
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="51", resource_link="rl-late2"))
-    assert put_state(tool, launch_id, csrf_of(page), {"score": 30.0, "completion": "completed"}).status_code == 204
+    earn(tool, launch_id, page, 25.0)
     platform.down = False
     # Back online before the worker ran: the next launch makes the column, the new score goes there directly.
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="51", resource_link="rl-late2"))
-    assert put_state(tool, launch_id, csrf_of(page), {"score": 85.0, "completion": "completed"}).status_code == 204
+    earn(tool, launch_id, page, 87.5)
     deliver_all(tool)
     item = next(i for i in platform.lineitems.values() if i.resource_link_id == "rl-late2")
-    assert [s["scoreGiven"] for s in item.received] == [85.0]
+    assert [s["scoreGiven"] for s in item.received] == [87.5]
     assert sorted(row.status for row in outbox(tool)) == ["delivered", "superseded"]
 
 
@@ -280,7 +282,7 @@ def test_backoff_doubles_up_to_the_limit(tool, platform):
     lineitem = platform.lineitem("rl-graded")
     tool.play(tool.launch(custom={"module": "grundlagen"}))
     platform.down = True
-    learner_with_score(tool, platform, "31", lineitem, 10.0)
+    learner_with_score(tool, platform, "31", lineitem, 12.5)
     client = tool.tool.http
     with tool.tool.background() as session:
         for attempt in (1, 2, 3):
@@ -298,7 +300,7 @@ def test_backoff_doubles_up_to_the_limit(tool, platform):
 def test_worker_killed_mid_delivery_loses_nothing(tool, platform, tmp_path):
     lineitem = platform.lineitem("rl-graded")
     for user in ("41", "42"):
-        learner_with_score(tool, platform, user, lineitem, 66.0)
+        learner_with_score(tool, platform, user, lineitem, 62.5)
     platform.score_delay = 30.0  # the platform stores the score, then answers slowly
     env = dict(os.environ, COURSE_LTI_DATA=str(tool.settings.data_dir), COURSE_LTI_DEV="1")
     command = [sys.executable, "-m", "course_builder.cli", "lti", "worker", "--lease", "1", "--base-delay", "0"]
@@ -331,11 +333,11 @@ def test_in_app_worker_delivers_without_help(platform, tmp_path):
     tool.tool.worker.start()
     try:
         lineitem = platform.lineitem("rl-graded")
-        learner_with_score(tool, platform, "51", lineitem, 77.0)
+        learner_with_score(tool, platform, "51", lineitem, 75.0)
         deadline = time.time() + 10
         while not platform.lineitems["1"].received and time.time() < deadline:
             time.sleep(0.05)
-        assert platform.lineitems["1"].received[0]["scoreGiven"] == 77.0
+        assert platform.lineitems["1"].received[0]["scoreGiven"] == 75.0
     finally:
         tool.tool.worker.stop()
         tool.close()
@@ -344,6 +346,6 @@ def test_in_app_worker_delivers_without_help(platform, tmp_path):
 def test_scores_with_lti1p3platform(tmp_path):
     with tool_with_pypi_platform(tmp_path / "data") as (tool, pypi):
         launch_id, page = tool.play(pypi_launch(tool, pypi, "u1", module="grundlagen"))
-        put_state(tool, launch_id, csrf_of(page), {"score": 88.0, "completion": "completed", "success": "passed"})
+        earn(tool, launch_id, page, 87.5)
         deliver_all(tool)
-        assert [(s["userId"], s["scoreGiven"], s["line_item"]) for s in pypi.scores] == [("u1", 88.0, "7")]
+        assert [(s["userId"], s["scoreGiven"], s["line_item"]) for s in pypi.scores] == [("u1", 87.5, "7")]

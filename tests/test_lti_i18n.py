@@ -19,7 +19,7 @@ from lti import ags
 from lti.security import Rejected
 from lti_harness import MINI, Tool, platform, tool  # noqa: F401 (fixtures)
 from lti_platform import ROLE_INSTRUCTOR, MoodleLikePlatform
-from test_lti_launch import FIRST_QUESTION, csrf_of, put_state
+from test_lti_launch import csrf_of, put_state
 
 LTI_SOURCES = sorted((Path(__file__).resolve().parent.parent / "lti").glob("*.py"))
 
@@ -92,15 +92,15 @@ def pages(tool: Tool, prefix: str) -> dict[str, httpx.Response]:
     """The teacher overview, groups page, deep-linking picker and an error page, with content in every state."""
     lineitem = tool.platform.lineitem(f"{prefix}-rl")
     link = {"resource_link": f"{prefix}-rl", "lineitem": lineitem}
-    results = {f"{prefix}-1": (80.0, "correct"), f"{prefix}-2": (40.0, "incorrect")}
-    for user, (score, result) in results.items():
+    # The first question right for one learner (100), wrong for the other (37.5: the last ones right).
+    for user, score in {f"{prefix}-1": 100.0, f"{prefix}-2": 37.5}.items():
         launch_id, page = enrolled_launch(tool, user, **link)
-        body = {"progress": 1.0, "completion": "completed", "success": "passed" if score >= 70 else "failed",
-                "score": score, "interactions": [{"id": FIRST_QUESTION, "result": result}]}
-        assert put_state(tool, launch_id, csrf_of(page), body).status_code == 204
+        assert put_state(tool, launch_id, csrf_of(page), {"progress": 1.0, "completion": "completed"}).status_code == 204
+        assert tool.submit(launch_id, page, tool.answers_scoring("grundlagen", score)).status_code == 200
     # a learner the platform does not know: the platform refuses the score (delivery failed)
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=f"{prefix}-x", **link))
-    assert put_state(tool, launch_id, csrf_of(page), {"progress": 0.2, "score": 10.0}).status_code == 204
+    assert put_state(tool, launch_id, csrf_of(page), {"progress": 0.2}).status_code == 204
+    assert tool.submit(launch_id, page, tool.answers_scoring("grundlagen", 12.5)).status_code == 200
     while ags.run_once(tool.tool.background, tool.tool.http, ags.OutboxPolicy(base_delay=0.0, lease_seconds=2)):
         pass
     for i in range(4):

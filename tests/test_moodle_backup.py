@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import gzip
 import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 
@@ -91,7 +92,20 @@ def reference() -> Backup:
     return Backup(shared(*REFERENCE).read_bytes())
 
 
-BACKUPS = ["native", "scorm", "bundled", "reference"]
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory) -> Backup:
+    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("pooled") / "mini"
+    shutil.copytree(MINI, root)
+    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace(
+        "shuffle: true\n", "shuffle: true\ndraw: [1 from ziel, 2 from anwenden]\n", 1), encoding="utf-8")
+    return Backup(build(root, tmp_path_factory.mktemp("pooled-out"), "--moodle-delivery", "native"))
+
+
+BACKUPS = ["native", "scorm", "bundled", "pooled", "reference"]
 
 
 @pytest.fixture(params=BACKUPS)
@@ -198,6 +212,11 @@ def test_questions_and_quiz_slots_agree(any_backup: Backup):
         for ref in quiz.iterfind(".//question_instance/question_reference"):
             assert ref.findtext("questionbankentryid") in entries, "quiz slot without its question"
             assert ref.findtext("usingcontextid") == quiz.get("contextid")
+        for ref in quiz.iterfind(".//question_instance/question_set_reference"):  # a random question
+            filtered = json.loads(ref.findtext("filtercondition"))["filter"]["category"]["values"]
+            assert [str(v) for v in filtered] in ([c] for c in category_ids), "random slot without its category"
+            assert ref.findtext("usingcontextid") == quiz.get("contextid")
+            assert ref.findtext("questionscontextid") == course_context
         refs = {c.text for c in any_backup.xml(f"{directory}/inforef.xml").iterfind("question_categoryref/question_category/id")}
         assert refs <= category_ids
 
@@ -417,3 +436,51 @@ def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
     assert ("masteryscore" in dict(manifest.scoes[1].data)) == bool(mastery)
     assert str(Writer._scorm_status(manifest)) == status
     assert [name for name, _ in manifest.files] == ["a/index.html", "imsmanifest.xml"]
+
+
+@pytest.mark.parametrize("policy, behaviour, shown", [
+    ("immediate", "immediatefeedback", 0x11110), ("after-attempt", "deferredfeedback", 0x01110),
+    ("after-last-attempt", "deferredfeedback", 0x00010)])
+def test_the_feedback_policy_sets_moodles_review_options(policy, behaviour, shown, tmp_path):
+    import shutil
+
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", f"shuffle: true\nfeedback: {policy}\n", 1),
+                       encoding="utf-8")
+    backup = Backup(build(root, tmp_path / "out", "--moodle-delivery", "native"))
+    [quiz_xml] = [name for name in backup.files if name.endswith("/quiz.xml")]
+    quiz = backup.xml(quiz_xml).find("quiz")
+    review = {child.tag: int(child.text) for child in quiz if child.tag.startswith("review")}
+    assert quiz.findtext("preferredbehaviour") == behaviour
+    for name in ("reviewcorrectness", "reviewmarks", "reviewspecificfeedback", "reviewgeneralfeedback"):
+        assert review[name] == shown, name
+    # The right answer only once the quiz is closed; the attempt itself and the maximum marks always.
+    assert review["reviewrightanswer"] == 0x10
+    assert review["reviewattempt"] == review["reviewmaxmarks"] == 0x11110
+    assert review["reviewoverallfeedback"] == 0x01110
+
+
+def test_item_pools_become_random_questions_from_a_category_per_pool(pooled: Backup):
+    backup = pooled
+    categories = {c.get("id"): c for c in backup.xml("questions.xml").iter("question_category")}
+    by_idnumber = {c.findtext("idnumber"): c for c in categories.values()}
+    module_cat = next(c for key, c in by_idnumber.items() if key.endswith("-grundlagen"))
+    pools = {pool: by_idnumber[f"{module_cat.findtext('idnumber')}-{pool}"] for pool in ("ziel", "anwenden")}
+    for pool, cat in pools.items():
+        assert cat.findtext("parent") == module_cat.get("id") and cat.findtext("name") == pool
+    names = {pool: {e.findtext("idnumber") for e in cat.iter("question_bank_entry")} for pool, cat in pools.items()}
+    assert len(names["ziel"]) == 3 and len(names["anwenden"]) == 5  # the whole pool, each question once
+    assert not list(module_cat.iter("question_bank_entry"))  # every question sits in its pool
+    [quiz_xml] = [name for name in backup.files if name.endswith("/quiz.xml")]
+    instances = backup.xml(quiz_xml).find("quiz/question_instances")
+    refs = [i.find("question_set_reference") for i in instances]
+    assert len(refs) == 3 and all(r is not None for r in refs) and not list(instances.iter("question_reference"))
+    drawn = [json.loads(r.findtext("filtercondition"))["filter"]["category"]["values"][0] for r in refs]
+    assert sorted(drawn) == sorted([int(pools["ziel"].get("id"))] + [int(pools["anwenden"].get("id"))] * 2)
+    assert {r.findtext("component") for r in refs} == {"mod_quiz"} and {r.findtext("questionarea") for r in refs} == {"slot"}
+    # The quiz's inforef names the pool categories, so the restore brings them along.
+    [inforef] = [name for name in backup.files if name == quiz_xml.replace("quiz.xml", "inforef.xml")]
+    listed = {e.findtext("id") for e in backup.xml(inforef).iter("question_category")}
+    assert {pools["ziel"].get("id"), pools["anwenden"].get("id")} <= listed

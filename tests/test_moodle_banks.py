@@ -292,3 +292,21 @@ def test_banks_are_byte_identical_across_builds(special: Path, tmp_path: Path):
 def test_xml_escape_decodes_to_the_original(value: str):
     doc = f"<t>{moodle_xml.escape(value)}</t>".encode()
     assert (etree.fromstring(doc).text or "") == value
+
+
+def test_item_pools_keep_every_question_in_a_category_per_pool(mini: Path, tmp_path: Path):
+    quiz_md = mini / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace(
+        "shuffle: true\n", "shuffle: true\ndraw: [1 from ziel, 2 from anwenden]\n", 1), encoding="utf-8")
+    course = _course(mini)
+    out = _build(mini, tmp_path / "out", "moodle-xml", "gift")
+    module = f"$course$/top/{course.title}/{course.modules[0].title}"
+    read = read_moodle_xml((out / "moodle-xml" / "questions.xml").read_bytes())
+    by_category: dict[str, set] = {}
+    for q in read:
+        by_category.setdefault(q.category, set()).add(q.idnumber)
+    quiz = course.quiz_for(course.modules[0].id)
+    assert by_category == {f"{module}/ziel": {q.id for q in quiz.questions if "ziel" in q.objectives},
+                           f"{module}/anwenden": {q.id for q in quiz.questions if "ziel" not in q.objectives}}
+    gift = (out / "gift" / "questions.gift.txt").read_text(encoding="utf-8")
+    assert f"$CATEGORY: {module}/ziel" in gift and f"$CATEGORY: {module}/anwenden" in gift

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from course_builder import player
+from course_builder import player, scoring
 from course_builder.loader import load
 
 from conftest import MINI, run_course
@@ -58,8 +58,8 @@ def test_without_lms_progress_is_kept_in_local_storage(browser, site):
         learner.page.locator(".pager:not([hidden])").wait_for()
         assert learner.visible_page() == "quiz"
         q1 = course.quiz_for(module.id).questions[0]
-        pick = next(n for n, a in enumerate(q1.answers, 1) if a.correct)
-        assert learner.by_id(f"{q1.id}-a{pick}").is_checked()
+        pick = next(key for key, a in player.choices(q1) if a.correct)
+        assert learner.by_id(f"{q1.id}-{pick}").is_checked()
         assert learner.watch.errors == []
     finally:
         learner.context.close()
@@ -197,11 +197,14 @@ def test_every_page_passes_axe_and_reflows(browser, site, width):
 
 
 class StateServer:
-    """The docs/runtime.md contract: GET/PUT {stateUrl}; PUT needs the CSRF token and answers 204."""
+    """The docs/runtime.md contract: GET/PUT {stateUrl}; PUT needs the CSRF token and answers 204;
+    POST {attemptUrl} grades the answers (with course_builder.scoring, as the LTI tool does)."""
 
-    def __init__(self, pages: dict[str, bytes], files: dict[str, bytes], csrf: str):
-        store = {"location": None, "state": None}
+    def __init__(self, pages: dict[str, bytes], files: dict[str, bytes], csrf: str, grade=None):
+        store = {"location": None, "state": None,
+                 "quiz": {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}}
         puts: list[dict] = []
+        attempts: list[dict] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
@@ -216,6 +219,18 @@ class StateServer:
                 kind = "text/html" if self.path.endswith(".html") else (
                     "text/css" if self.path.endswith(".css") else "text/javascript")
                 return self._send(200, body, kind + "; charset=utf-8")
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path != "/attempt" or self.headers.get("X-CSRF-Token") != csrf:
+                    return self._send(403, b"", "text/plain")
+                attempts.append(body)
+                score, review = grade(body["answers"])
+                quiz = store["quiz"]
+                quiz.update(attempts=quiz["attempts"] + 1, last=score, review=review,
+                            best=score if quiz["best"] is None else max(quiz["best"], score))
+                answer = {"score": score, "attempts": quiz["attempts"], "best": quiz["best"], "review": review}
+                return self._send(200, json.dumps(answer).encode(), "application/json")
 
             def do_PUT(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -239,7 +254,7 @@ class StateServer:
             def log_message(self, *args):
                 pass
 
-        self.store, self.puts = store, puts
+        self.store, self.puts, self.attempts = store, puts, attempts
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -255,12 +270,16 @@ def lti_page():
     module = course.modules[0]
     csrf = "token-1234"
     ctx = player.PlayerContext(static_prefix="/assets/", asset_href=lambda a: f"/files/{a.rel}",
-                               module_href=lambda mid: None, runtime={"lms": "http", "stateUrl": "/state", "csrf": csrf})
+                               module_href=lambda mid: None, scoring="server",
+                               runtime={"lms": "http", "stateUrl": "/state", "attemptUrl": "/attempt", "csrf": csrf})
     html = player.render_module(course, module, ctx).encode("utf-8")
+    quiz = course.quiz_for(module.id)
+    keys = player.quiz_keys(course, quiz, ctx)
     files = {f"/assets/{name}": content for name, content in player.static_files().items()}
     for asset in player.module_assets(course, module):
         files[f"/files/{asset.rel}"] = asset.path.read_bytes()
-    server = StateServer({"/module.html": html, "/other.html": b"<!DOCTYPE html><title>x</title>"}, files, csrf)
+    server = StateServer({"/module.html": html, "/other.html": b"<!DOCTYPE html><title>x</title>"}, files, csrf,
+                         lambda answers: scoring.attempt([keys[q.id] for q in quiz.questions], answers))
     server.course, server.module = course, module
     yield server
     server.close()
@@ -278,20 +297,22 @@ def test_http_adapter_reports_and_resumes_through_the_state_server(browser, lti_
         answer_quiz(learner, course, module.id, right=True)
         page.locator("#quiz-submit").click()
         page.wait_for_timeout(300)
-        submitted = [p for p in lti_page.puts if p["interactions"]]
-        assert len(submitted) == 1
-        put = submitted[0]
-        assert put["location"] == "quiz" and put["score"] == 100 and put["success"] == "passed"
-        assert put["completion"] == "incomplete" and 0 < put["progress"] < 1 and put["final"] is False
-        assert [i["id"] for i in put["interactions"]] == [q.id for q in quiz.questions]
-        for record, q in zip(put["interactions"], quiz.questions):
-            assert record["result"] == ("neutral" if q.type == "essay" else "correct")
-            assert record["latency"].startswith("PT") and record["timestamp"].endswith("Z")
-            assert record["weighting"] == q.points
+        # The page sends answers once per attempt, never a score; the server's review is what it shows.
+        (sent,) = lti_page.attempts
+        assert set(sent) == {"answers"} and set(sent["answers"]) == {q.id for q in quiz.questions}
+        assert page.locator("#quiz-result.passed").is_visible()
+        assert "100" in page.locator("#quiz-result").inner_text()
+        assert page.locator(".question .is-correct").count() > 0 and page.locator(".question .is-wrong").count() == 0
+        first = quiz.questions[0]
+        chosen = next(a for key, a in player.choices(first) if a.correct)
+        assert page.locator(f'[id="q-{first.id}"] .option .fb:not([hidden])').inner_text().strip() \
+            == chosen.feedback.markdown.strip().split("\n")[0].strip()
+        put = lti_page.puts[-1]
+        assert not {"score", "success", "interactions"} & set(put)
+        assert put["location"] == "quiz" and put["completion"] == "incomplete" and 0 < put["progress"] < 1
         page.goto(f"{lti_page.url}/other.html")  # leaving the page sends the last write
         page.wait_for_timeout(300)
         assert lti_page.puts[-1]["final"] is True
-        assert lti_page.puts[-1]["interactions"] == []  # each interaction is sent once
         # The keepalive PUT outlives the page; Playwright may see it as aborted by the navigation.
         assert [e for e in learner.watch.errors if e != f"failed: {lti_page.url}/state"] == []
     finally:
@@ -300,6 +321,132 @@ def test_http_adapter_reports_and_resumes_through_the_state_server(browser, lti_
     try:
         assert again.visible_page() == "quiz"
         assert again.page.locator("#quiz-result.passed").is_visible()
+        assert again.page.locator(".question .is-correct").count() > 0  # the server's review, on resume
         assert again.watch.errors == []
     finally:
         again.context.close()
+
+
+# --- the feedback policy (quiz front matter `feedback:`) in the local runtime -----------------------
+
+
+def policy_site(tmp_path, policy: str, draw: str | None = None) -> StaticServer:
+    """The mini course as an HTML site, its quiz with feedback policy `policy` (and item pools `draw`)."""
+    import shutil
+
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
+    extra = f"feedback: {policy}\n" + (f"draw: {draw}\n" if draw else "")
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("shuffle: true\n", "shuffle: true\n" + extra, 1),
+                       encoding="utf-8")
+    result = run_course("build", "-t", "html", "-o", str(tmp_path / "out"), str(root))
+    assert result.code == 0, result.output
+    server = StaticServer({"/": tmp_path / "out" / "html"})
+    server.course = load(root).course
+    return server
+
+
+def markers(page) -> int:
+    return page.locator(".question .is-correct, .question .is-wrong, .question .q-result:not([hidden]), "
+                        ".question .fb:not([hidden])").count()
+
+
+def submit_anyway(page) -> None:
+    page.locator("#quiz-submit").click()
+    if page.locator("#quiz-confirm-submit").is_visible():
+        page.locator("#quiz-confirm-submit").click()
+    page.locator("#quiz-result:not([hidden])").wait_for()
+
+
+def test_after_last_attempt_shows_markers_only_when_no_attempt_is_left(browser, tmp_path):
+    site = policy_site(tmp_path, "after-last-attempt")
+    try:
+        module = site.course.modules[0]
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, site.course, module.id, right=False)
+        submit_anyway(page)
+        assert markers(page) == 0  # one attempt left: the score, nothing per question
+        assert "1" in page.locator("#quiz-result").inner_text()
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        assert markers(page) == 0  # nor after a reload
+        page.locator("#quiz-retry").click()
+        answer_quiz(learner, site.course, module.id, right=False)
+        submit_anyway(page)
+        assert page.locator(".question .is-wrong").count() > 0  # the last attempt: its review is shown
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()
+
+
+def test_immediate_feedback_checks_a_question_and_keeps_its_answer(browser, tmp_path):
+    site = policy_site(tmp_path, "immediate")
+    try:
+        module = site.course.modules[0]
+        first = site.course.quiz_for(module.id).questions[0]
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+        page.locator(".toc a[data-page='quiz']").click()
+        answer_quiz(learner, site.course, module.id, right=False, only=1)
+        box = page.locator(f'[id="q-{first.id}"]')
+        assert box.locator(".is-wrong").count() == 0
+        box.locator(".q-check").click()
+        assert box.locator(".is-wrong").count() == 1 and box.locator(".q-result.incorrect").is_visible()
+        assert box.locator("input:not([disabled])").count() == 0  # the checked answer stands
+        assert page.locator(".question .is-correct, .question .is-wrong").count() == 1  # only that question
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        box = page.locator(f'[id="q-{first.id}"]')
+        assert box.locator(".is-wrong").count() == 1 and box.locator("input:not([disabled])").count() == 0
+        answer_quiz(learner, site.course, module.id, right=True, skip=1)  # the first is locked: stays wrong
+        submit_anyway(page)
+        assert box.locator(".is-wrong").count() == 1
+        assert "Ergebnis: 87.5 " in page.locator("#quiz-result").inner_text()  # 7 of 8 points
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()
+
+
+def test_item_pools_draw_per_attempt_and_resume_keeps_the_draw(browser, tmp_path):
+    site = policy_site(tmp_path, "after-attempt", draw="[1 from ziel, 2 from anwenden]")
+    try:
+        module = site.course.modules[0]
+        quiz = site.course.quiz_for(module.id)
+        pools = {q.id: "ziel" if "ziel" in q.objectives else "anwenden" for q in quiz.questions}
+        learner = Learner(browser, f"{site.url}/module/{module.id}/index.html")
+        page = learner.page
+
+        def shown() -> list[str]:
+            return page.evaluate("[...document.querySelectorAll('fieldset.question')].filter(f => !f.hidden)"
+                                 ".map(f => f.dataset.qid)")
+
+        page.locator(".toc a[data-page='quiz']").click()
+        first = shown()
+        assert sorted(pools[q] for q in first) == ["anwenden", "anwenden", "ziel"]
+        numbers = page.evaluate("[...document.querySelectorAll('fieldset.question:not([hidden]) .q-number')]"
+                                ".map(n => n.textContent)")
+        assert numbers == ["1.", "2.", "3."]
+        page.reload()
+        page.locator(".pager:not([hidden])").wait_for()
+        assert shown() == first  # resume keeps the drawn set (suspend string)
+        state = page.evaluate(f"localStorage.getItem('course_builder:{site.course.id}:{module.id}')")
+        assert len(json.loads(state)["state"]) < 4096
+        # Only drawn questions are open or count: answering them right is 100 %.
+        for q in quiz.questions:
+            if q.id in first:
+                answer_quiz(learner, site.course, module.id, right=True, only=quiz.questions.index(q) + 1,
+                            skip=quiz.questions.index(q))
+        submit_anyway(page)
+        assert "Ergebnis: 100 " in page.locator("#quiz-result").inner_text()  # the pool "ziel" has no essay
+        page.locator("#quiz-retry").click()
+        again = shown()
+        assert sorted(pools[q] for q in again) == ["anwenden", "anwenden", "ziel"]
+        assert learner.watch.errors == []
+        learner.context.close()
+    finally:
+        site.close()

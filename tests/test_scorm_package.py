@@ -3,6 +3,8 @@ runtime size, and byte-identical rebuilds."""
 
 from __future__ import annotations
 
+import html as html_module
+import json
 import re
 from pathlib import PurePosixPath
 
@@ -162,3 +164,44 @@ def test_scorm_group_builds_both_versions(tmp_path, mini):
     result = run_course("build", "-t", "scorm", "-o", str(tmp_path / "out"), str(mini))
     assert result.code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == VERSIONS
+
+
+def _plain(fragment: str) -> str:
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", fragment)).split()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_no_file_of_a_package_has_a_key_in_clear_text(built, version):
+    """Keys travel sealed (docs/runtime.md, "Answer keys"): searching the files finds no accepted answer,
+    no weight or right/wrong flag, no solution and no feedback text."""
+    course, out = built
+    for package in _packages(out, version):
+        files = {name: content.decode("utf-8", "replace") for name, content in read_zip(package).items()
+                 if name.endswith((".html", ".js", ".json", ".xml"))}
+        # Lessons may say what a feedback says; the quiz section, the page data and the runtime must not.
+        quiz_parts = [text.split('<section class="page page-quiz"', 1)[1].split("</section>", 1)[0]
+                      + text.split('id="player-data">', 1)[1].split("</script>", 1)[0]
+                      for text in files.values() if '<section class="page page-quiz"' in text]
+        quiz_parts += [text for name, text in files.items() if not name.endswith(".html")]
+        everything = " ".join(html_module.unescape("\n".join(quiz_parts)).split())
+        for quiz in course.quizzes:
+            page = next((text for name, text in files.items() if f'id="q-{quiz.questions[0].id}"' in text), None)
+            if page is None:
+                continue  # this package has another module
+            data = json.loads(page.split('id="player-data">', 1)[1].split("</script>", 1)[0])
+            assert data["quiz"]["scoring"] == "local" and data["quiz"]["salt"]
+            for field in ("correct", "weight", "truth", "right", "order", "fb", "fbq", "text", "value"):
+                assert all(field not in q for q in data["quiz"]["questions"]), field
+            for q in quiz.questions:
+                texts = [a.feedback for a in q.answers] + [q.feedback, q.correct_feedback, q.partial_feedback,
+                                                           q.incorrect_feedback]
+                for fb in texts:
+                    words = " ".join(_plain(fb.html))
+                    if words:
+                        assert words[:60] not in everything, (package.name, q.id, words)
+                # A short answer as a word (a seal's base64 may contain "eV" by chance).
+                unsealed = [{k: v for k, v in qd.items() if k != "seal"} for qd in data["quiz"]["questions"]]
+                own = page.split(f'id="q-{q.id}"', 1)[1].split("</fieldset>", 1)[0] + json.dumps(unsealed)
+                for a in q.answers if q.type == "short" else []:
+                    accepted = rf"\b{re.escape(a.text.markdown.strip())}\b"
+                    assert not re.search(accepted, html_module.unescape(own)), (package.name, q.id)

@@ -6,6 +6,7 @@ differ only in where files live (PlayerContext) and in which LMS API the runtime
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -23,7 +24,7 @@ from markupsafe import Markup
 from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
-from ..model import Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
+from ..model import Answer, Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -37,6 +38,9 @@ class PlayerContext:
     module_href: Callable[[str], str | None]  # URL of another module's page, None if not reachable
     home_href: str | None = None  # course overview, if any
     runtime: dict = field(default_factory=dict)  # merged into the page data (e.g. {"lms": "scorm12"})
+    # "local": the page carries the keys sealed and the runtime grades; "server": no key in the page,
+    # the LMS-side tool grades what the runtime sends (the LTI tool).
+    scoring: str = "local"
 
 
 def stable_order(key: str, items: list) -> list:
@@ -140,75 +144,120 @@ class _Rewriter:
         return Markup(rewrite_urls(text, rewrite))
 
 
-def _answer_view(q: Question, n: int) -> dict:
-    return {"id": f"{q.id}-a{n}", "key": f"a{n}"}
+def choices(q: Question) -> list[tuple[str, Answer]]:
+    """(key, answer) of a choice question in the order the page lists them.
+
+    Keys are numbered in that order, shuffled by the question's id: "a1" says nothing about which
+    option the author wrote first (often the right one)."""
+    keyed = list(enumerate(q.answers))
+    if q.shuffle and q.type in ("single", "multiple"):
+        keyed = [item for _, item in stable_order(q.id, [(f"{n}", (n, a)) for n, a in keyed])]
+    return [(f"a{n}", a) for n, (_, a) in enumerate(keyed, 1)]
+
+
+def _rights(q: Question) -> list[str]:
+    """A matching question's right-hand texts, each once, in the order its lists show them."""
+    rights: list[str] = []
+    for a in q.answers:
+        text = a.match.markdown.strip() if a.match else ""
+        if text not in rights:
+            rights.append(text)
+    return [text for _, text in stable_order(q.id, list(enumerate(rights)))]
+
+
+def _ordering_items(q: Question) -> list[tuple[str, int, Answer]]:
+    """(key, right position, item) in the order the page lists the items; keys follow that order."""
+    shown = [item for _, item in stable_order(q.id, [(f"o{n}", (n, a)) for n, a in enumerate(q.answers, 1)])]
+    return [(f"o{i}", position, a) for i, (position, a) in enumerate(shown, 1)]
 
 
 def question_data(q: Question) -> dict:
-    """What the runtime needs to grade a question and report it to an LMS."""
+    """What the runtime needs to show a question and take its answer: no key."""
     data: dict = {"id": q.id, "type": q.type, "points": q.points, "shuffle": q.shuffle, "objectives": q.objectives}
     if q.type in ("single", "multiple", "truefalse"):
-        data["answers"] = [{"key": f"a{n}", "correct": a.correct, "weight": a.weight}
-                           for n, a in enumerate(q.answers, 1)]
-        if q.type == "truefalse":
-            data["truth"] = q.truth
-    elif q.type == "short":
-        data["answers"] = [{"key": f"a{n}", "text": a.text.markdown.strip(), "weight": a.weight}
-                           for n, a in enumerate(q.answers, 1)]
-        data["caseSensitive"] = q.case_sensitive
-    elif q.type == "numerical":
-        data["answers"] = [{"key": f"a{n}", "value": a.value, "tolerance": a.tolerance, "weight": a.weight}
-                           for n, a in enumerate(q.answers, 1)]
+        data["answers"] = [{"key": key} for key, _ in choices(q)]
     elif q.type == "matching":
-        rights = _matching_rights(q)
-        data["pairs"] = [{"key": f"m{n}", "right": rights.index(a.match.markdown.strip())}
-                         for n, a in enumerate((a for a in q.answers if a.text), 1)]
-        data["rights"] = len(rights)
+        data["pairs"] = [{"key": f"m{n}"} for n, _ in enumerate((a for a in q.answers if a.text), 1)]
+        data["rights"] = len(_rights(q))
     elif q.type == "ordering":
-        data["items"] = [f"o{n}" for n in range(1, len(q.answers) + 1)]
+        data["items"] = [key for key, _, _ in _ordering_items(q)]
     elif q.type == "essay":
         data["minWords"] = q.min_words
         data["maxWords"] = q.max_words
     return data
 
 
-def _matching_rights(q: Question) -> list[str]:
-    rights: list[str] = []
-    for a in q.answers:
-        text = a.match.markdown.strip() if a.match else ""
-        if text not in rights:
-            rights.append(text)
-    return rights
+def question_key(q: Question, html: Callable[[Html], Markup] | None = None) -> dict:
+    """What grading a question and giving its feedback needs: the part a learner must not read.
+
+    Merged into question_data (course_builder.scoring.merged) it is what both graders take."""
+    html = html or (lambda h: Markup(h.html))
+    key: dict = {}
+    feedback: dict[str, str] = {}
+    if q.type in ("single", "multiple", "truefalse"):
+        key["answers"] = [{"correct": a.correct, "weight": a.weight} for _, a in choices(q)]
+        feedback = {k: html(a.feedback) for k, a in choices(q)}
+        if q.type == "truefalse":
+            key["truth"] = q.truth
+    elif q.type == "short":
+        key["answers"] = [{"key": f"a{n}", "text": a.text.markdown.strip(), "weight": a.weight}
+                          for n, a in enumerate(q.answers, 1)]
+        key["caseSensitive"] = q.case_sensitive
+        feedback = {f"a{n}": html(a.feedback) for n, a in enumerate(q.answers, 1)}
+    elif q.type == "numerical":
+        key["answers"] = [{"key": f"a{n}", "value": a.value, "tolerance": a.tolerance, "weight": a.weight}
+                          for n, a in enumerate(q.answers, 1)]
+        feedback = {f"a{n}": html(a.feedback) for n, a in enumerate(q.answers, 1)}
+    elif q.type == "matching":
+        rights = _rights(q)
+        lefts = [a for a in q.answers if a.text]
+        key["pairs"] = [{"right": rights.index(a.match.markdown.strip())} for a in lefts]
+        feedback = {f"m{n}": html(a.feedback) for n, a in enumerate(lefts, 1)}
+    elif q.type == "ordering":
+        items = _ordering_items(q)
+        key["order"] = [position for _, position, _ in items]
+        feedback = {k: html(a.feedback) for k, _, a in items}
+    key["fb"] = {k: str(v) for k, v in feedback.items() if v.strip()}
+    key["fbq"] = {name: str(text) for name, text in (
+        ("correct", html(q.correct_feedback)), ("partly", html(q.partial_feedback)),
+        ("incorrect", html(q.incorrect_feedback)), ("general", html(q.feedback))) if text.strip()}
+    return key
 
 
 def quiz_view(quiz: Quiz, rewriter: _Rewriter) -> dict:
+    """The quiz as the page shows it before any answer: texts and fields, no key, no feedback."""
     questions = []
     for number, q in enumerate(quiz.questions, 1):
         def html(h: Html, q=q) -> Markup:
             return rewriter.html(h, quiz.path, q.assets)
 
-        view = {"q": q, "number": number, "text": html(q.text), "answers": [], "hints": [html(h) for h in q.hints],
-                "feedback": html(q.feedback), "correct_feedback": html(q.correct_feedback),
-                "partial_feedback": html(q.partial_feedback), "incorrect_feedback": html(q.incorrect_feedback)}
+        view = {"q": q, "number": number, "text": html(q.text), "answers": [], "hints": [html(h) for h in q.hints]}
         if q.type == "matching":
-            rights = _matching_rights(q)
             right_html = {a.match.markdown.strip(): html(a.match) for a in q.answers if a.match}
-            view["rights"] = [(f"r{i}", right_html[text]) for i, text in stable_order(q.id, list(enumerate(rights)))]
+            view["rights"] = [(f"r{i}", right_html[text]) for i, text in enumerate(_rights(q))]
             lefts = [a for a in q.answers if a.text]
-            view["answers"] = [{"id": f"{q.id}-m{n}", "key": f"m{n}", "text": html(a.text), "feedback": html(a.feedback)}
+            view["answers"] = [{"id": f"{q.id}-m{n}", "key": f"m{n}", "text": html(a.text)}
                                for n, a in enumerate(lefts, 1)]
         elif q.type == "ordering":
-            items = [{"id": f"{q.id}-o{n}", "key": f"o{n}", "text": html(a.text), "feedback": html(a.feedback)}
-                     for n, a in enumerate(q.answers, 1)]
-            view["answers"] = [item for _, item in stable_order(q.id, [(i["key"], i) for i in items])]
-        else:
-            view["answers"] = [{**_answer_view(q, n), "text": html(a.text), "feedback": html(a.feedback)}
-                               for n, a in enumerate(q.answers, 1)]
+            view["answers"] = [{"id": f"{q.id}-{key}", "key": key, "text": html(a.text)}
+                               for key, _, a in _ordering_items(q)]
+        elif q.type in ("single", "multiple", "truefalse"):
+            view["answers"] = [{"id": f"{q.id}-{key}", "key": key, "text": html(a.text)} for key, a in choices(q)]
         questions.append(view)
     return {"quiz": quiz, "intro": rewriter.html(quiz.intro, quiz.path, []), "questions": questions}
 
 
-def module_data(course: Course, module: Module, ctx: PlayerContext, pages: list[dict]) -> dict:
+def quiz_keys(course: Course, quiz: Quiz, ctx: PlayerContext) -> dict[str, dict]:
+    """Question id → the question's data merged with its key, feedback rendered for ctx (the graders' input)."""
+    from ..scoring import merged
+
+    rewriter = _Rewriter(course, course.module(quiz.module) if quiz.module else None, ctx)
+    return {q.id: merged(question_data(q), question_key(q, lambda h, q=q: rewriter.html(h, quiz.path, q.assets)))
+            for q in quiz.questions}
+
+
+def module_data(course: Course, module: Module, ctx: PlayerContext, pages: list[dict],
+                rewriter: _Rewriter | None = None) -> dict:
     quiz = course.quiz_for(module.id)
     data = {
         "course": course.id,
@@ -221,9 +270,46 @@ def module_data(course: Course, module: Module, ctx: PlayerContext, pages: list[
     }
     if quiz:
         data["quiz"] = {"id": quiz.id, "attempts": quiz.meta.attempts, "shuffle": quiz.meta.shuffle,
+                        "feedback": quiz.meta.feedback, "scoring": ctx.scoring,
                         "questions": [question_data(q) for q in quiz.questions]}
+        if quiz.meta.draw:  # item pools: [count, [question index, …]] per draw entry (Quiz.pools)
+            index = {q.id: i for i, q in enumerate(quiz.questions)}
+            data["quiz"]["pools"] = [[count, [index[q.id] for q in members]] for count, members in quiz.pools()]
+        if ctx.scoring == "local":
+            rewriter = rewriter or _Rewriter(course, module, ctx)
+            keys = [question_key(q, lambda h, q=q: rewriter.html(h, quiz.path, q.assets)) for q in quiz.questions]
+            salt = hashlib.sha256(json.dumps([course.id, module.id, keys], sort_keys=True).encode()).hexdigest()[:16]
+            data["quiz"]["salt"] = salt
+            for q_data, key in zip(data["quiz"]["questions"], keys):
+                q_data["seal"] = seal(salt, q_data["id"], key)
     data.update(ctx.runtime)
     return data
+
+
+def _keystream(salt: str, question_id: str):
+    """xorshift32 seeded with FNV-1a of salt/question id, as learner.js's unseal() computes it."""
+    state = 2166136261
+    for char in f"{salt}/{question_id}":
+        state = ((state ^ ord(char)) * 16777619) & 0xFFFFFFFF
+    state = state or 1
+    while True:
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        yield state & 0xFF
+
+
+def seal(salt: str, question_id: str, key: dict) -> str:
+    """A question's key as the package carries it: not readable in clear text (docs/runtime.md,
+    "Answer keys"). Stops casual reading of the page, not a determined learner with the runtime at hand."""
+    plain = json.dumps(key, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return base64.b64encode(bytes(b ^ k for b, k in zip(plain, _keystream(salt, question_id)))).decode("ascii")
+
+
+def unseal(salt: str, question_id: str, sealed: str) -> dict:
+    """The inverse of seal() (tests; the runtime has its own)."""
+    raw = base64.b64decode(sealed)
+    return json.loads(bytes(b ^ k for b, k in zip(raw, _keystream(salt, question_id))).decode())
 
 
 def pass_mark(course: Course, module: Module) -> float:
@@ -242,7 +328,7 @@ def json_for_script(data: dict) -> Markup:
 # The strings learner.js itself shows (the page's HTML has the rest already); only these travel as JSON,
 # not the whole table with the LTI tool's teacher pages and error texts.
 RUNTIME_STRINGS = ("attempts_left", "correct", "failed", "finished", "incorrect", "no_attempts", "open_questions",
-                   "page_of", "partly", "passed", "resume", "score")
+                   "page_of", "partly", "passed", "resume", "score", "submit_failed")
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
@@ -265,7 +351,7 @@ def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
         summary=rewriter.html(module.summary, module.path, []),
         closing=module_closing(course, module, ui, project_work_html=rewriter.html(module.project_work, module.path, []),
                                worksheet_href=lambda sheet: ctx.asset_href(worksheet_asset(course, sheet))),
-        data=json_for_script(module_data(course, module, ctx, pages)),
+        data=json_for_script(module_data(course, module, ctx, pages, rewriter)),
         runtime_strings=json_for_script({key: ui[key] for key in RUNTIME_STRINGS}),
         minutes=course.module_minutes(module), pass_mark=pass_mark(course, module),
     )

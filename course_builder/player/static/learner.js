@@ -3,23 +3,88 @@
    every page stays visible. */
 (function () {
   "use strict";
+  // grading, as the model defines it (essays are not auto-graded): the rules of course_builder/scoring.py,
+  // which grades for the LTI tool; tests/fixtures/scoring_cases.json holds both to the same results
+  function round2(x) { return Math.round(x * 100) / 100; }
+  function num(s) { var t = String(s).trim().replace(/\s/g, "").replace(",", "."); return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? parseFloat(t) : null; }
+  function isChoice(q) { return q.type === "single" || q.type === "truefalse"; }
+  function textMatches(pattern, text, caseSensitive) {
+    var re = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+    return new RegExp("^" + re + "$", caseSensitive ? "" : "i").test(text.trim());
+  }
+  function grade(q, v) {
+    var g = { fraction: 0, key: null, parts: [] }, x, hit = 0;
+    if (q.type === "essay") return null;
+    if (isChoice(q)) {
+      if (v !== null && q.answers[v]) g.fraction = q.answers[v].weight / 100;
+    } else if (q.type === "multiple") {
+      q.answers.forEach(function (a, i) { if (v && v[i]) g.fraction += a.weight / 100; });
+    } else if (q.type === "short" || q.type === "numerical") {
+      x = q.type === "numerical" ? num(v || "") : null;
+      q.answers.some(function (a) {
+        var ok = q.type === "short" ? (v || "").trim() !== "" && textMatches(a.text, v, q.caseSensitive)
+                                    : x !== null && Math.abs(x - a.value) <= a.tolerance + 1e-9;
+        if (ok) { g.key = a.key; g.fraction = a.weight / 100; }
+        return ok;
+      });
+    } else {
+      (q.pairs || q.order).forEach(function (p, i) { var ok = !!v && v[i] === (q.pairs ? p.right : p); g.parts.push(ok); hit += ok; });
+      g.fraction = hit / g.parts.length;
+    }
+    g.fraction = Math.max(0, Math.min(1, g.fraction));
+    g.result = g.fraction > 0.9999 ? "correct" : g.fraction > 0 ? "partly" : "incorrect";
+    return g;
+  }
+  // What the learner is shown: right/wrong per chosen option, pair or item, with its feedback.
+  function review(q, v, g) {
+    var r = { result: g ? g.result : null, marks: {}, fb: {}, specific: g && q.fbq[g.result] || null, general: q.fbq.general || null };
+    function mark(key, ok) { r.marks[key] = ok; if (q.fb[key]) r.fb[key] = q.fb[key]; }
+    if (!g) return r;
+    if (g.key) mark(g.key, g.result === "correct");
+    else if (q.pairs || q.items) (q.pairs || q.items).forEach(function (p, i) { mark(p.key || p, g.parts[i]); });
+    else if (q.type !== "short" && q.type !== "numerical") {
+      q.answers.forEach(function (a, i) { if (q.type === "multiple" ? v && v[i] : v === i) mark(a.key, a.correct); });
+    }
+    return r;
+  }
+  function hash(text) {
+    for (var h = 2166136261, i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+    return h;
+  }
+  // The key as the package carries it (player.seal): casual reading stopped, nothing more (docs/runtime.md).
+  function unseal(salt, q) {
+    var h = hash(salt + "/" + q.id) || 1, bin = atob(q.seal), bytes = new Uint8Array(bin.length), i;
+    for (i = 0; i < bin.length; i++) {
+      h ^= h << 13; h >>>= 0; h ^= h >>> 17; h ^= h << 5; h >>>= 0;
+      bytes[i] = bin.charCodeAt(i) ^ (h & 255);
+    }
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+  // The key's lists of options and pairs go item by item into the page data's (scoring.merged).
+  function merge(q, key) {
+    for (var k in key) q[k] = Array.isArray(q[k]) ? q[k].map(function (a, i) { return Object.assign(a, key[k][i]); }) : key[k];
+  }
+  if (typeof module == "object") {  // node: the graders' shared tests
+    module.exports = { grade: grade, review: review, unseal: unseal };
+    return;
+  }
+
   var doc = document, win = window;
   var data = JSON.parse(doc.getElementById("player-data").textContent);
   var ui = JSON.parse(doc.getElementById("player-strings").textContent);
   var quiz = data.quiz, questions = quiz ? quiz.questions : [];
   var pages = [].slice.call(doc.querySelectorAll("section.page"));
   var FORMAT = "1";
-  var state = { page: 0, visited: pages.map(function () { return false; }), attempts: 0, submitted: false,
-                best: null, last: null, answers: questions.map(function () { return null; }) };
+  function per(v, list) { return (list || questions).map(function () { return v; }); }
+  var state = { page: 0, visited: per(false, pages), attempts: 0, submitted: false,
+                best: null, last: null, answers: per(null), checked: per(false), drawn: per(true) };
   var attemptStart = new Date(), changedAt = {}, sessionStart = new Date();
-  var lms, ended = false;
+  var lms, ended = false, reviews = null, checks = {}, busy = false, nextDraw;
+  if (quiz && quiz.salt) questions.forEach(function (q) { merge(q, unseal(quiz.salt, q)); });
 
   function $(id) { return doc.getElementById(id); }
   function fmt(s, v) { return String(s).replace(/\{(\w+)\}/g, function (m, k) { return k in v ? v[k] : m; }); }
-  function round2(x) { return Math.round(x * 100) / 100; }
-  function num(s) { var t = String(s).trim().replace(/\s/g, "").replace(",", "."); return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? parseFloat(t) : null; }
   function each(root, sel, fn) { [].forEach.call(root.querySelectorAll(sel), fn); }
-  function isChoice(q) { return q.type === "single" || q.type === "truefalse"; }
   function field(q) { return $("q-" + q.id); }
   // Cleared first so a repeated text is read again; a newer announcement cancels an older pending one.
   var announcing;
@@ -46,38 +111,21 @@
     else fs.querySelector("[name='" + q.id + "']").value = v || "";
   }
 
-  // grading, as the model defines it (essays are not auto-graded)
-  function textMatches(pattern, text, caseSensitive) {
-    var re = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
-    return new RegExp("^" + re + "$", caseSensitive ? "" : "i").test(text.trim());
+  // Item pools: state.drawn marks the questions this attempt asks, `count` at random from each pool
+  // (quiz.pools; a tool's own draw comes as question ids).
+  function draw(ids) {
+    var d = questions.map(function (q) { return ids ? ids.indexOf(q.id) >= 0 : !quiz.pools; });
+    if (!ids) (quiz.pools || []).forEach(function (p) {
+      p[1].map(function (i) { return [Math.random(), i]; }).sort(function (a, b) { return a[0] - b[0]; })
+        .slice(0, p[0]).forEach(function (x) { d[x[1]] = true; });
+    });
+    state.drawn = d;
   }
-  function grade(q, v) {
-    var g = { fraction: 0, key: null, parts: [] }, x, hit = 0;
-    if (q.type === "essay") return null;
-    if (isChoice(q)) {
-      if (v !== null && q.answers[v]) g.fraction = q.answers[v].weight / 100;
-    } else if (q.type === "multiple") {
-      q.answers.forEach(function (a, i) { if (v && v[i]) g.fraction += a.weight / 100; });
-    } else if (q.type === "short" || q.type === "numerical") {
-      x = q.type === "numerical" ? num(v || "") : null;
-      q.answers.some(function (a) {
-        var ok = q.type === "short" ? (v || "").trim() !== "" && textMatches(a.text, v, q.caseSensitive)
-                                    : x !== null && Math.abs(x - a.value) <= a.tolerance + 1e-9;
-        if (ok) { g.key = a.key; g.fraction = a.weight / 100; }
-        return ok;
-      });
-    } else if (q.type === "matching") {
-      q.pairs.forEach(function (p, i) { var ok = !!v && v[i] === p.right; g.parts.push(ok); hit += ok; });
-      g.fraction = hit / q.pairs.length;
-    } else if (q.type === "ordering") {
-      q.items.forEach(function (k, i) { var ok = !!v && v[i] === i + 1; g.parts.push(ok); hit += ok; });
-      g.fraction = hit / q.items.length;
-    }
-    g.fraction = Math.max(0, Math.min(1, g.fraction));
-    g.result = g.fraction > 0.9999 ? "correct" : g.fraction > 0 ? "partly" : "incorrect";
-    return g;
+  function showDrawn() {
+    var n = 0;
+    questions.forEach(function (q, i) { var fs = field(q); fs.hidden = !state.drawn[i]; if (!fs.hidden) fs.querySelector(".q-number").textContent = ++n + "."; });
   }
-  function autoPoints() { return questions.reduce(function (s, q) { return s + (q.type === "essay" ? 0 : q.points); }, 0); }
+  function autoPoints() { return questions.reduce(function (s, q, i) { return s + (q.type === "essay" || !state.drawn[i] ? 0 : q.points); }, 0); }
 
   // suspend data: "1|page|visited(hex bits)|attempts|submitted|best|last|answer~answer…"
   var B36 = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -110,17 +158,25 @@
     }
     return decodeURIComponent(s);
   }
+  function bits(list) {
+    for (var hex = "", i = 0, b, n; i < list.length; i += 4) {
+      for (n = 0, b = 0; b < 4; b++) if (list[i + b]) n |= 1 << b;
+      hex += B36.charAt(n);
+    }
+    return hex;
+  }
+  function unbits(hex, like) {
+    return like.map(function (x, j) { return !!(B36.indexOf(hex.charAt(j >> 2)) & (1 << (j & 3))); });
+  }
+  // Two more parts when questions were checked in the open attempt (feedback: immediate) or drawn for it
+  // (item pools): the checked ones and the drawn ones.
   function encodeState(limit) {
     var texts = state.answers.slice(), s, longest;
     function pack() {
-      var hex = "", i, b, n;
-      for (i = 0; i < state.visited.length; i += 4) {
-        for (n = 0, b = 0; b < 4; b++) if (state.visited[i + b]) n |= 1 << b;
-        hex += B36.charAt(n);
-      }
-      return [FORMAT, state.page, hex, state.attempts, state.submitted ? 1 : 0, state.best === null ? "" : state.best,
+      return [FORMAT, state.page, bits(state.visited), state.attempts, state.submitted ? 1 : 0, state.best === null ? "" : state.best,
               state.last === null ? "" : state.last,
-              questions.map(function (q, j) { return encodeAnswer(q, texts[j]); }).join("~")].join("|");
+              questions.map(function (q, j) { return encodeAnswer(q, texts[j]); }).join("~")]
+        .concat(quiz && quiz.pools || state.checked.indexOf(true) >= 0 ? [bits(state.checked), bits(state.drawn)] : []).join("|");
     }
     s = pack();
     // Over the LMS's limit only free texts can give way: shorten the longest until it fits.
@@ -134,14 +190,14 @@
     return s;
   }
   function decodeState(s) {
-    var parts = (s || "").split("|"), answers, i, visited;
-    if (parts[0] !== FORMAT || parts.length !== 8) return false;
+    var parts = (s || "").split("|"), answers;
+    if (parts[0] !== FORMAT || parts.length < 8) return false;
     answers = parts[7] === "" && questions.length === 0 ? [] : parts[7].split("~");
     if (answers.length !== questions.length) answers = [];
-    visited = [];
-    for (i = 0; i < parts[2].length; i++) for (var b = 0; b < 4; b++) visited.push(!!(B36.indexOf(parts[2].charAt(i)) & (1 << b)));
     state.page = Math.min(pages.length - 1, Math.max(0, +parts[1] || 0));
-    state.visited = pages.map(function (p, j) { return !!visited[j]; });
+    state.visited = unbits(parts[2], pages);
+    state.checked = unbits(parts[8] || "", questions);
+    if (parts[9]) { state.drawn = unbits(parts[9], questions); nextDraw = false; }
     state.attempts = +parts[3] || 0;
     state.submitted = parts[4] === "1";
     state.best = parts[5] === "" ? null : +parts[5];
@@ -152,7 +208,7 @@
 
   // status as the LMS sees it
   function report(final) {
-    var gradable = quiz && autoPoints() > 0, seen = state.visited.filter(Boolean).length;
+    var scored = quiz && autoPoints() > 0 && state.best !== null, seen = state.visited.filter(Boolean).length;
     var quizDone = !quiz || state.attempts > 0;
     var total = pages.length + (quiz ? 1 : 0);
     var r = {
@@ -160,8 +216,8 @@
       state: encodeState(lms.limit),
       progress: round2((seen + (quiz && quizDone ? 1 : 0)) / total),
       completion: seen === pages.length && quizDone ? "completed" : "incomplete",
-      success: gradable && state.best !== null ? (state.best >= data.passMark ? "passed" : "failed") : "unknown",
-      score: gradable && state.best !== null ? state.best : null,
+      success: scored ? (state.best >= data.passMark ? "passed" : "failed") : "unknown",
+      score: scored ? state.best : null,
       final: !!final
     };
     r.finished = r.completion === "completed" && (r.success !== "failed" || attemptsLeft() === 0);
@@ -197,7 +253,7 @@
       rec.response = [];
       q.pairs.forEach(function (p, i) { if (v && v[i] >= 0) rec.response.push([i, v[i]]); });
     } else if (q.type === "ordering") {
-      rec.correct = [q.items.map(function (k, i) { return i; })];
+      rec.correct = [q.items.map(function (k, i) { return i; }).sort(function (a, b) { return q.order[a] - q.order[b]; })];
       rec.response = q.items.map(function (k, i) { return i; }).filter(function (i) { return v && v[i]; })
         .sort(function (a, b) { return v[a] - v[b] || a - b; });
     } else {
@@ -206,47 +262,57 @@
     return rec;
   }
 
-  // feedback
+  // feedback: what a review (see review()) allows, nothing from the page itself
   function clearFeedback(q) {
     var fs = field(q);
     each(fs, ".is-correct,.is-wrong", function (el) { el.classList.remove("is-correct", "is-wrong"); });
-    each(fs, ".fb,.q-result,.q-feedback,.q-feedback > div", function (el) { el.hidden = true; });
+    each(fs, ".fb,.q-result,.q-feedback,.q-feedback>div", function (el) { el.hidden = true; });
   }
-  function mark(el, ok) { el.classList.add(ok ? "is-correct" : "is-wrong"); var fb = el.querySelector(".fb"); if (fb && fb.textContent.trim()) fb.hidden = false; }
-  function showFeedback(q, v, g) {
-    var fs = field(q), box = fs.querySelector(".q-feedback"), res = fs.querySelector(".q-result"), fb, tpl, pick;
+  function fill(el, html) { el.innerHTML = html || ""; el.hidden = !html; }  // keys carry no empty feedback
+  function showReview(q, r) {
+    var fs = field(q), box = fs.querySelector(".q-feedback"), res = fs.querySelector(".q-result");
     clearFeedback(q);
-    if (isChoice(q) || q.type === "multiple") {
-      q.answers.forEach(function (a, i) {
-        if (q.type === "multiple" ? v && v[i] : v === i) mark(fs.querySelector(".option[data-key='" + a.key + "']"), a.correct);
-      });
-    } else if (q.type === "short" || q.type === "numerical") {
-      fb = $("fb-" + q.id); tpl = fs.querySelector("template.answer-feedback");
-      pick = g.key && tpl ? tpl.content.querySelector("[data-key='" + g.key + "']") : null;
-      fb.innerHTML = pick ? pick.innerHTML : "";
-      fb.parentNode.classList.remove("is-correct", "is-wrong");
-      fb.classList.add(g.result === "correct" ? "is-correct" : "is-wrong");
-      fb.hidden = !fb.textContent.trim();
-    } else if (q.type === "matching" || q.type === "ordering") {
-      (q.pairs || q.items).forEach(function (p, i) { mark(fs.querySelector("[data-key='" + (p.key || p) + "']"), g.parts[i]); });
-    }
-    if (g) {
-      res.textContent = ui[g.result];
-      res.className = "q-result " + g.result;
+    if (!r) return;
+    Object.keys(r.marks).forEach(function (key) {
+      var el = fs.querySelector("[data-key='" + key + "']"), fb = el ? el.querySelector(".fb") : $("fb-" + q.id);
+      (el || fb).classList.add(r.marks[key] ? "is-correct" : "is-wrong");
+      fill(fb, r.fb[key]);
+    });
+    if (r.result) {
+      res.textContent = ui[r.result];
+      res.className = "q-result " + r.result;
       res.hidden = false;
-      pick = box.querySelector(".fb-" + g.result.replace("partly", "partial"));
-      if (pick) pick.hidden = false;
     }
-    [].forEach.call(box.children, function (el) { if (el.classList.contains("fb-general")) el.hidden = false; });
-    box.hidden = ![].some.call(box.children, function (el) { return !el.hidden; });
+    fill(box.querySelector(".fb-specific"), r.specific);
+    fill(box.querySelector(".fb-general"), r.general);
+    box.hidden = !r.specific && !r.general;
   }
+  function showReviews() { questions.forEach(function (q) { showReview(q, reviews && reviews[q.id]); }); }
 
   // quiz flow
   var form = $("quiz-form");
+  function lockOne(q, on) { each(field(q), "input,select,textarea,.q-check", function (el) { el.disabled = on; }); }
   function lock(on) {
-    each(form, "input,select,textarea", function (el) { el.disabled = on; });
+    questions.forEach(function (q, i) { lockOne(q, on || state.checked[i]); });
     $("quiz-submit").hidden = on;
     $("quiz-retry").hidden = !(on && attemptsLeft() > 0);
+  }
+  // feedback: immediate — one question graded on request; its answer then stands for the attempt.
+  function check(q) {
+    var i = questions.indexOf(q), v = readAnswer(q);
+    if (busy || state.submitted || state.checked[i] || isOpen(q, v)) return;
+    function done(r) {
+      if (!r) { announce(ui.submit_failed); return; }
+      state.answers[i] = v;
+      state.checked[i] = true;
+      checks[q.id] = r;
+      showReview(q, r);
+      lockOne(q, true);
+      announce(ui[r.result]);
+      save(true);
+    }
+    if (lms.check) lms.check(q.id, v, function (res) { done(res && res.review[q.id]); });
+    else done(review(q, v, grade(q, v)));
   }
   function showResult(announceIt) {
     var box = $("quiz-result"), gradable = autoPoints() > 0, passed = state.last >= data.passMark;
@@ -257,14 +323,21 @@
     box.hidden = false;
     if (announceIt) { announce(box.textContent); box.focus(); }
   }
-  function gradeAll() {
-    var earned = 0;
+  // Grading here (keys in the page, sealed) or by the LMS-side tool (lms.submit): the same result either way.
+  function gradeLocally(attempts, best, now) {
+    var earned = 0, rv = {}, score, left = quiz.attempts ? quiz.attempts - attempts : 1;
     questions.forEach(function (q, i) {
-      var g = grade(q, state.answers[i]);
+      if (!state.drawn[i]) return;
+      var v = state.answers[i], g = grade(q, v);
       if (g) earned += g.fraction * q.points;
-      showFeedback(q, state.answers[i], g);
+      rv[q.id] = review(q, v, g);
+      if (now) pending.push(interaction(q, v, g, now));
     });
-    return autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
+    score = autoPoints() > 0 ? round2(earned / autoPoints() * 100) : 0;
+    if (autoPoints() > 0 && now) best = best === null ? score : Math.max(best, score);
+    // The feedback policy, as scoring.reveals: after-last-attempt shows nothing while attempts are left and unpassed.
+    return { score: score, attempts: attempts, best: best,
+             review: quiz.feedback !== "after-last-attempt" || left < 1 || best >= data.passMark && best !== null ? rv : null };
   }
   // An attempt is used up on submit: with questions still open, the learner confirms first.
   function isOpen(q, v) {
@@ -274,13 +347,13 @@
     if (q.type === "ordering") return v.indexOf(0) >= 0;
     return typeof v === "string" && !v.trim();
   }
-  function openQuestions() { return questions.filter(function (q, i) { return isOpen(q, state.answers[i]); }); }
+  function openQuestions() { return questions.filter(function (q, i) { return state.drawn[i] && isOpen(q, state.answers[i]); }); }
   function showOpen(open, focusIt) {
     var box = $("quiz-confirm");
     questions.forEach(function (q) { field(q).classList.toggle("is-open", open.indexOf(q) >= 0); });
     box.hidden = !open.length;
     if (!open.length) return;
-    $("quiz-confirm-text").textContent = fmt(ui.open_questions, { n: open.length, total: questions.length,
+    $("quiz-confirm-text").textContent = fmt(ui.open_questions, { n: open.length, total: state.drawn.filter(Boolean).length,
       list: open.map(function (q) { return field(q).querySelector(".q-number").textContent.replace(".", ""); }).join(", ") });
     if (focusIt) { box.focus(); announce($("quiz-confirm-text").textContent); }
   }
@@ -297,22 +370,39 @@
     if (el) { el.focus(); field(open[0]).scrollIntoView(); }
   }
   function submitQuiz() {
-    if (state.submitted || attemptsLeft() === 0) return;
-    var now = new Date();
+    if (busy || state.submitted || attemptsLeft() === 0) return;
+    var answers = {};
     collect();
     showOpen([], false);
-    state.last = gradeAll();
-    state.attempts += 1;
-    state.submitted = true;
-    if (autoPoints() > 0) state.best = state.best === null ? state.last : Math.max(state.best, state.last);
-    pending = pending.concat(questions.map(function (q, i) { return interaction(q, state.answers[i], grade(q, state.answers[i]), now); }));
-    lock(true);
-    showResult(true);
-    save(true);
+    questions.forEach(function (q, i) { if (state.drawn[i]) answers[q.id] = state.answers[i]; });
+    busy = true;
+    $("quiz-submit").disabled = true;
+    function done(res) {
+      busy = false;
+      $("quiz-submit").disabled = false;
+      if (!res) { announce(ui.submit_failed); return; }
+      state.last = res.score;
+      state.attempts = res.attempts;
+      state.best = res.best;
+      state.submitted = true;
+      reviews = res.review;
+      nextDraw = res.drawn;
+      showReviews();
+      lock(true);
+      showResult(true);
+      save(true);
+    }
+    if (lms.submit) lms.submit(answers, done);
+    else done(gradeLocally(state.attempts + 1, state.best, new Date()));
   }
   function retry() {
     state.submitted = false;
-    state.answers = questions.map(function () { return null; });
+    state.answers = per(null);
+    state.checked = per(false);
+    draw(nextDraw);
+    showDrawn();
+    reviews = null;
+    checks = {};
     questions.forEach(function (q) { writeAnswer(q, null); clearFeedback(q); });
     attemptStart = new Date(); changedAt = {};
     arrange();
@@ -332,10 +422,6 @@
       items.map(function (li) { return [hash(q.id + "/" + attempt + "/" + li.getAttribute("data-key")), li]; })
         .sort(function (a, b) { return a[0] - b[0]; }).forEach(function (pair) { list.appendChild(pair[1]); });
     });
-  }
-  function hash(text) {
-    for (var h = 2166136261, i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-    return h;
   }
 
   // pages
@@ -381,7 +467,30 @@
     if (quiz) {
       arrange();
       questions.forEach(function (q, i) { writeAnswer(q, state.answers[i]); });
-      if (state.submitted) { gradeAll(); lock(true); showResult(false); } else lock(false);
+      var tool = saved && saved.quiz;
+      if (tool) {  // the tool's record counts, not what the page saved
+        state.attempts = tool.attempts; state.best = tool.best; state.last = tool.last;
+        reviews = tool.review;
+        checks = tool.checked;
+        state.checked = questions.map(function (q) { return !state.submitted && !!checks[q.id]; });
+        // The tool's draw is the open attempt's; a submitted one shows the set the page saved with it.
+        if (tool.drawn && (!state.submitted || nextDraw !== false)) draw(tool.drawn);
+        else nextDraw = tool.drawn;
+      } else {
+        if (nextDraw !== false) draw();
+        if (state.submitted) reviews = gradeLocally(state.attempts, state.best, null).review;
+      }
+      showDrawn();
+      if (state.submitted) { showReviews(); lock(true); showResult(false); } else {
+        lock(false);
+        questions.forEach(function (q, i) {
+          if (state.checked[i]) showReview(q, checks[q.id] || review(q, state.answers[i], grade(q, state.answers[i])));
+        });
+      }
+      form.addEventListener("click", function (ev) {
+        var b = ev.target.closest(".q-check");
+        if (b) check(questions[b.getAttribute("data-check")]);
+      });
       form.addEventListener("submit", requestSubmit);
       $("quiz-confirm-submit").addEventListener("click", submitQuiz);
       $("quiz-confirm-back").addEventListener("click", toFirstOpen);
@@ -476,18 +585,18 @@
 
   function scormAdapter(v2004) {
     var api = findAPI(v2004 ? "API_1484_11" : "API");
-    var P = v2004 ? { init: "Initialize", get: "GetValue", set: "SetValue", commit: "Commit", end: "Terminate", err: "GetLastError" }
-                  : { init: "LMSInitialize", get: "LMSGetValue", set: "LMSSetValue", commit: "LMSCommit", end: "LMSFinish", err: "LMSGetLastError" };
     var C = v2004 ? "cmi." : "cmi.core.";
     if (!api) return null;
+    // The 2004 name of a call, as the version names it (1.2: LMSInitialize, …, LMSFinish).
+    function P(fn) { return v2004 ? fn : fn === "Terminate" ? "LMSFinish" : "LMS" + fn; }
     function call(fn, a, b) {
-      var r = b === undefined ? api[P[fn]](a) : api[P[fn]](a, b);
-      var e = String(api[P.err]());
-      if (e !== "0" && e !== "") console.warn("LMS " + P[fn] + "(" + a + ") error " + e);
+      var r = b === undefined ? api[P(fn)](a) : api[P(fn)](a, b);
+      var e = String(api[P("GetLastError")]());
+      if (e !== "0" && e !== "") console.warn("LMS " + P(fn) + "(" + a + ") error " + e);
       return r;
     }
-    function get(k) { return call("get", k); }
-    function set(k, v) { if (v !== null && v !== undefined) call("set", k, String(v)); }
+    function get(k) { return call("GetValue", k); }
+    function set(k, v) { if (v !== null && v !== undefined) call("SetValue", k, String(v)); }
     var next = 0;
     function writeInteractions() {
       pending.forEach(function (rec) {
@@ -524,7 +633,7 @@
     return {
       limit: v2004 ? 64000 : 4096,
       start: function (done) {
-        call("init", "");
+        call("Initialize", "");
         var entry = get(C + "entry"), saved = {};
         next = +get("cmi.interactions._count") || 0;
         if (entry === "resume" || (!v2004 && entry !== "ab-initio")) {
@@ -532,11 +641,11 @@
         }
         done(saved);
       },
-      save: function (r, commit) { put(r); if (commit) call("commit", ""); },
+      save: function (r, commit) { put(r); if (commit) call("Commit", ""); },
       finish: function (r, seconds) {
         put(r);
         set(C + "session_time", v2004 ? isoDuration(seconds) : timespan12(seconds));
-        call("end", "");
+        call("Terminate", "");
       }
     };
   }
@@ -556,29 +665,25 @@
     };
   }
 
+  // The LTI tool: state is saved there, attempts are graded there (the page has no key).
   function httpAdapter() {
     var url = data.stateUrl;
+    function call(method, target, body, keepalive) {
+      return fetch(target, { method: method, credentials: "same-origin", keepalive: keepalive,
+                             headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": data.csrf },
+                             body: body && JSON.stringify(body) })
+        .then(function (res) { if (!res.ok) throw new Error(res.status); return res.status === 204 ? {} : res.json(); });
+    }
+    function post(body, done) { call("POST", data.attemptUrl, body).then(done, function () { done(null); }); }
     function send(r) {
-      var sent = pending;
-      pending = [];
-      var body = JSON.stringify({ location: r.location, state: r.state, progress: r.progress, completion: r.completion,
-        success: r.success, score: r.score, final: r.final, interactions: sent.map(function (rec) {
-          return { id: rec.id, type: type(rec, true), correct: rec.correct.map(function (c) { return correctPattern(rec, c, true); }),
-                   response: pattern(rec, rec.response, true), result: rec.result, weighting: rec.weighting,
-                   latency: isoDuration(rec.latency), timestamp: rec.timestamp.toISOString().replace(/\.\d+Z$/, "Z") };
-        }) });
-      return fetch(url, { method: "PUT", credentials: "same-origin", keepalive: r.final,
-                          headers: { "Content-Type": "application/json", "X-CSRF-Token": data.csrf }, body: body })
-        .then(function (res) { if (!res.ok) throw new Error(res.status); })
-        .catch(function () { pending = sent.concat(pending); });
+      return call("PUT", url, { location: r.location, state: r.state, progress: r.progress, completion: r.completion,
+                                final: r.final }, r.final).catch(function () { /* the next save sends it again */ });
     }
     return {
       limit: 64000,
-      start: function (done) {
-        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-          .then(function (res) { return res.ok ? res.json() : {}; })
-          .then(done, function () { done({}); });
-      },
+      start: function (done) { call("GET", url).then(done, function () { done({}); }); },
+      submit: function (answers, done) { post({ answers: answers }, done); },
+      check: function (id, v, done) { post({ check: id, answer: v }, done); },
       save: function (r, commit) { if (commit) send(r); },
       finish: send
     };

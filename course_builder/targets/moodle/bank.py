@@ -100,6 +100,8 @@ class Category:
     idnumber: str = ""
     questions: list[MoodleQuestion] = field(default_factory=list)
     quiz: Quiz | None = None
+    parent: str | None = None  # idnumber of the module category an item pool's category sits in
+    draw: int = 0  # an item pool's category: questions an attempt draws from it
 
     @property
     def moodle_path(self) -> str:
@@ -110,7 +112,9 @@ class Category:
 @dataclass
 class Bank:
     course_category: Category
-    categories: list[Category]  # one per module (or per quiz without a module), in course order
+    # one per module (or per quiz without a module), in course order; after a module's category the
+    # categories of its quiz's item pools (`draw:`), which hold those questions
+    categories: list[Category]
 
     @property
     def questions(self) -> list[MoodleQuestion]:
@@ -134,7 +138,23 @@ def bank(course: Course) -> Bank:
             by_key[key] = cat
             categories.append(cat)
         cat.questions.extend(moodle_question(q) for q in quiz.questions)
+        categories += _pools(cat, quiz)
     return Bank(top, categories)
+
+
+def _pools(cat: Category, quiz: Quiz) -> list[Category]:
+    """A category per item pool of the quiz (the partition of Quiz.pools), its questions moved there:
+    the whole pool, for random questions that draw from it."""
+    if not quiz.meta.draw:
+        return []
+    by_source = {id(q.source): q for q in cat.questions}
+    pools = []
+    for (count, members), (_, pool) in zip(quiz.pools(), quiz.meta.draws):
+        moved = [by_source.pop(id(q)) for q in members if id(q) in by_source]
+        pools.append(Category(pool, [*cat.path, pool], idnumber=f"{cat.idnumber}-{pool}", questions=moved,
+                              quiz=quiz, parent=cat.idnumber, draw=count))
+    cat.questions = [q for q in cat.questions if id(q.source) in by_source]
+    return pools
 
 
 def _quizzes_in_course_order(course: Course) -> list[Quiz]:
