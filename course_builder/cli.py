@@ -150,8 +150,8 @@ def list_targets() -> None:
     """List the output targets."""
     from . import targets
 
-    for name in targets.names():
-        click.echo(f"{name:14} {targets.get(name).description}")
+    for name, description in targets.descriptions().items():
+        click.echo(f"{name:14} {description}")
     for group, members in sorted(targets.GROUPS.items()):
         click.echo(f"{group:14} group: {' + '.join(members)}")
 
