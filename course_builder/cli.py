@@ -164,12 +164,21 @@ def new() -> None:
 @new.command("module")
 @click.argument("slug")
 @click.option("--course", "course_dir", default=".", type=click.Path(file_okay=False), help="course folder")
-@click.option("--title", default=None, help="module title (default: from the slug)")
+@click.option("--title", default=None,
+              help="the module's title. A slug cannot tell German nouns from other words, so without --title "
+                   "the command asks when run in a terminal (suggesting the slug's words capitalised); "
+                   "otherwise it capitalises each word: digitale-formate → 'Digitale Formate'.")
 def new_module(slug: str, course_dir: str, title: str | None) -> None:
-    """Scaffold modules/NN-SLUG with a lesson, a quiz and a reflection task that pass 'course check'."""
-    from .scaffold import ScaffoldError, new_module as scaffold
+    """Scaffold modules/NN-SLUG with a lesson, a quiz and a reflection task, and place it in the last week.
+
+    'course check' passes on the new module, with warnings for the template text still to replace.
+    """
+    from .scaffold import ScaffoldError, module_folder, new_module as scaffold, title_from_slug
 
     try:
+        module_folder(Path(course_dir), slug)  # a bad slug or folder is reported before asking for the title
+        if title is None and sys.stdin.isatty():
+            title = click.prompt("Title of the module", default=title_from_slug(slug)).strip() or None
         created = scaffold(Path(course_dir), slug, title)
     except ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None

@@ -100,6 +100,7 @@ MOD_NO_QUIZ = _code("MOD002", W, "module has no quiz")
 TERM_AVOID = _code("TERM001", W, "term to avoid (glossary)")
 CONTENT_PLACEHOLDER = _code("TXT001", W, "placeholder text")
 CONTENT_QUOTES = _code("TXT002", W, "German quotation mark closed with the wrong character")
+CONTENT_SCAFFOLD = _code("TXT003", W, "text of the module template still in place")
 
 
 def code(id: str) -> Code:

@@ -167,6 +167,8 @@ CASES = [
     Case("objective not tested", [(MODULE, 7, 5, "OBJ001")],
          setup=replace(MODULE, "  - id: anwenden\n", "  - id: bewerten\n    text: Bewerten.\n  - id: anwenden\n")),
     Case("term the glossary avoids", [(LESSON, 8, 5, "TERM001")], setup=replace(LESSON, "Ein Netzwerk verbindet", "Die Netzwerkkoordinatoren verbinden")),
+    Case("module template text left in", [(LESSON, 8, 25, "TXT003")],
+         setup=replace(LESSON, "Ein Netzwerk verbindet", "Ein Netzwerk verbindet. Formulieren Sie hier die Frage. Es")),
     Case("placeholder text", [(LESSON, 8, 1, "TXT001")], setup=replace(LESSON, "Ein Netzwerk verbindet", "TODO Ein Netzwerk verbindet")),
 ]
 
