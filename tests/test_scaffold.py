@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
 
 from conftest import run_course
+from terminal import run_on_terminal
 
 
 def _module_title(root: Path, folder: str) -> str:
@@ -32,42 +28,13 @@ def test_title_without_terminal_capitalises_each_word(mini: Path):
     assert "capitalises each word" in " ".join(help_text.split())
 
 
-def _talk(cmd: list[str], answer: str, timeout: float = 60) -> tuple[int, str]:
-    """Run cmd on a pseudo-terminal; answer the first prompt that ends in ': '. (exit code, what it printed)"""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    seen, answered, deadline = b"", False, time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            if not answered and seen.rstrip(b" ").endswith(b":"):
-                os.write(master, answer.encode() + b"\r")
-                answered = True
-            if proc.poll() is not None and not ready:
-                break
-        return proc.wait(timeout=10), seen.decode("utf-8", "replace")
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-
-
 def test_title_is_asked_in_a_terminal_with_the_capitalised_slug_as_default(mini: Path):
-    code, shown = _talk([sys.executable, "-m", "course_builder", "new", "module", "digitale-formate",
+    code, shown = run_on_terminal([sys.executable, "-m", "course_builder", "new", "module", "digitale-formate",
                          "--course", str(mini)], "Digitale Formate im Netzwerk")
     assert code == 0, shown
     assert "Title of the module [Digitale Formate]:" in shown
     assert _module_title(mini, "02-digitale-formate") == "Digitale Formate im Netzwerk"
-    code, shown = _talk([sys.executable, "-m", "course_builder", "new", "module", "lernen-im-team",
+    code, shown = run_on_terminal([sys.executable, "-m", "course_builder", "new", "module", "lernen-im-team",
                          "--course", str(mini)], "")
     assert code == 0, shown
     assert _module_title(mini, "03-lernen-im-team") == "Lernen Im Team", "Enter takes the default"
