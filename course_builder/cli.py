@@ -190,7 +190,7 @@ def new_module(slug: str, course_dir: str, title: str | None) -> None:
     except ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None
     for path in created:
-        click.echo(f"created {path}")
+        click.echo(f"{'updated' if path.name == 'course.yaml' else 'created'} {path}")
 
 
 # The LTI tool lives in the `lti` package; these two commands hand their arguments over to it, so
