@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from .atomic import write_atomically
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # A sentence of template prose on one line: capital letter to full stop or question mark, without the
@@ -77,14 +80,21 @@ def new_module(course_dir: Path, slug: str, title: str | None = None) -> list[Pa
     for path in files:
         if path.exists():
             raise ScaffoldError(f"{path} exists already")
+    course_yaml = course_dir / "course.yaml"
+    try:
+        schedule_text = course_yaml.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ScaffoldError(f"course.yaml cannot be read ({exc}); fix it with 'course check' first") from None
+    scheduled = placed_in_schedule(schedule_text, slug)  # a course.yaml it cannot edit stops before any file is written
     env = _env()
     created = []
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(env.get_template(template).render(**values), encoding="utf-8")
         created.append(path)
-    place_in_schedule(course_dir / "course.yaml", slug)
-    created.append(course_dir / "course.yaml")
+    if scheduled != schedule_text:
+        _rewrite(course_yaml, scheduled)
+        created.append(course_yaml)
     return created
 
 
@@ -135,14 +145,13 @@ def _append_to_modules(text: str, entry: yaml.MappingNode, slug: str) -> str | N
     return "\n".join(lines)
 
 
-def place_in_schedule(course_yaml: Path, slug: str) -> None:
-    """Place the module in the last course week's self-study, keeping the file's layout.
+def placed_in_schedule(text: str, slug: str) -> str:
+    """course.yaml's text with the module in the last course week's self-study, in the file's own layout.
 
     If that week has a self-study entry, the module joins its list; otherwise a new entry goes at the
     end of schedule.self_study. Either way the edit is text inserted where the YAML node marks say,
     so the author's comments and formatting stay as they were.
     """
-    text = course_yaml.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -154,12 +163,15 @@ def place_in_schedule(course_yaml: Path, slug: str) -> None:
     schedule = _mapping(root, "schedule")
     entries = _week_entries(_mapping(schedule, "self_study"))
     if any(slug in _module_names(entry) for _, entry in entries):
-        return  # planned in the schedule already
+        return text  # planned in the schedule already
     last_week = [entry for week, entry in entries if week == weeks]
     if last_week and (edited := _append_to_modules(text, last_week[-1], slug)) is not None:
-        course_yaml.write_text(edited, encoding="utf-8")
-        return
+        return edited
     lines = text.split("\n")
+    if schedule is not None and not (isinstance(schedule, yaml.MappingNode) and schedule.value):
+        line = schedule.start_mark.line + 1
+        raise ScaffoldError(f"course.yaml:{line}: 'schedule' is empty or no mapping, so the module cannot be placed; "
+                            "write it as indented 'self_study:' lines (docs/authoring.md) or remove it")
     if isinstance(schedule, yaml.MappingNode):
         self_study = _mapping(schedule, "self_study")
         if isinstance(self_study, yaml.SequenceNode) and self_study.value:
@@ -178,4 +190,11 @@ def place_in_schedule(course_yaml: Path, slug: str) -> None:
     while at > 0 and at <= len(lines) and not lines[at - 1].strip():
         at -= 1
     lines[at:at] = block
-    course_yaml.write_text("\n".join(lines), encoding="utf-8")
+    return "\n".join(lines)
+
+
+def _rewrite(course_yaml: Path, text: str) -> None:
+    """The designer's own file: replaced whole (never left half-written), keeping its permissions."""
+    mode = course_yaml.stat().st_mode & 0o777
+    write_atomically(course_yaml, lambda fh: fh.write(text.encode("utf-8")))
+    os.chmod(course_yaml, mode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -73,3 +74,16 @@ def test_module_already_in_the_schedule_is_not_placed_again(mini: Path):
     course_yaml.write_text(text, encoding="utf-8")
     assert run_course("new", "module", "digitale-formate", "--course", str(mini)).code == 0
     assert course_yaml.read_text(encoding="utf-8") == text
+
+
+def test_empty_schedule_is_a_usage_error_before_any_file_is_written(mini: Path):
+    course_yaml = mini / "course.yaml"
+    text = course_yaml.read_text(encoding="utf-8")
+    emptied = re.sub(r"^schedule:\n(?:[ \t].*\n|\n)*", "schedule: {}\n", text, flags=re.M)
+    assert emptied != text
+    course_yaml.write_text(emptied, encoding="utf-8")
+    run = run_course("new", "module", "digitale-formate", "--course", str(mini))
+    assert run.code == 2 and run.exception is None
+    assert "'schedule' is empty" in run.output
+    assert not (mini / "modules/02-digitale-formate").exists()
+    assert course_yaml.read_text(encoding="utf-8") == emptied
