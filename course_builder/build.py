@@ -11,12 +11,17 @@ from . import targets
 from .model import Course
 
 
-def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None) -> list[Path]:
-    options = options or targets.BuildOptions()
-    for name in target_names:   # refuse bad options before any target writes a file
+def check_options(target_names: list[str], options: targets.BuildOptions) -> None:
+    """Raise OptionError for the first target that cannot use the options, before any target writes a file."""
+    for name in target_names:
         check = getattr(targets.get(name), "check_options", None)
         if check:
             check(targets.get(name)(), options)
+
+
+def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None) -> list[Path]:
+    options = options or targets.BuildOptions()
+    check_options(target_names, options)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in target_names:

@@ -13,6 +13,7 @@ import click
 from . import __version__
 from . import check as check_course
 from . import diagnostics as diag_mod
+from . import progress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = ["text", "json", "sarif", "github"]
@@ -31,7 +32,7 @@ def _load(course_dir: Path):
         raise click.UsageError(str(exc)) from None
 
 
-def _emit(diagnostics, fmt: str, stream) -> None:
+def _emit(diagnostics, fmt: str, stream, verbose: bool = False) -> None:
     if fmt == "json":
         stream.write(diag_mod.format_json(diagnostics))
     elif fmt == "sarif":
@@ -39,7 +40,13 @@ def _emit(diagnostics, fmt: str, stream) -> None:
     elif fmt == "github":
         stream.write(diag_mod.format_github(diagnostics))
     else:
-        stream.write(diag_mod.format_text(diagnostics, color=stream.isatty() and "NO_COLOR" not in os.environ))
+        stream.write(diag_mod.format_text(diagnostics, color=stream.isatty() and "NO_COLOR" not in os.environ,
+                                          group_beyond=None if verbose else diag_mod.TEXT_WARNINGS_PER_CODE))
+
+
+_VERBOSE = click.option("--verbose", "-v", is_flag=True,
+                        help="list every warning; without it, text output counts warnings of one kind beyond "
+                             f"{diag_mod.TEXT_WARNINGS_PER_CODE} and builds summarise what a target cannot hold")
 
 
 def _failed(diagnostics, strict: bool) -> bool:
@@ -58,20 +65,24 @@ def cli() -> None:
               help="text for people, json for tools, sarif or github for CI annotations")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to a file instead of stdout")
-def check(course_dir: str, fmt: str, strict: bool, output: str | None) -> None:
+@_VERBOSE
+def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: bool) -> None:
     """Check a course and report every problem at once.
 
     Exit status: 0 clean (warnings allowed), 1 errors (or warnings with --strict), 2 usage or I/O problem.
+    The json, sarif and github formats always hold every diagnostic.
     """
-    _, diagnostics = _load(_course_dir(course_dir))
+    with progress.Progress(1, progress.wanted(sys.stderr, fmt)) as shown:
+        shown.step("checking the course")
+        _, diagnostics = _load(_course_dir(course_dir))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
-                _emit(diagnostics, fmt, fh)
+                _emit(diagnostics, fmt, fh, verbose)
         except OSError as exc:
             raise click.FileError(output, exc.strerror) from None
     else:
-        _emit(diagnostics, fmt, sys.stdout)
+        _emit(diagnostics, fmt, sys.stdout, verbose)
     sys.exit(EXIT_ERRORS if _failed(diagnostics, strict) else EXIT_OK)
 
 
@@ -86,16 +97,20 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None) -> None:
               help="an option for the targets that read it (repeatable), e.g. -O participants=24")
 @click.option("--moodle-delivery", type=click.Choice(["scorm", "native"]), default=None,
               help="moodle-backup: modules as SCORM 1.2 activities (default) or as Pages plus a Quiz")
+@_VERBOSE
 def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool, option_pairs: tuple[str, ...],
-          moodle_delivery: str | None) -> None:
-    """Check the course, then build the targets (nothing is built if the check finds errors)."""
+          moodle_delivery: str | None, verbose: bool) -> None:
+    """Check the course, then build the targets (nothing is built if the check finds errors).
+
+    What an output cannot hold (e.g. hints in GIFT) is one warning line per kind; --verbose lists each.
+    """
     from . import targets
-    from .build import build as run_build
+    from .build import build as run_build, check_options
+    from .targets.notices import collected
 
     extra = _options(option_pairs)
     if moodle_delivery:
         extra["moodle-delivery"] = moodle_delivery
-    _log_target_warnings()
 
     try:
         wanted = targets.expand(list(target_names) or targets.names())
@@ -113,19 +128,27 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
             wanted.remove("cc")
             click.echo("notice: cc skipped: no LTI tool URL (-O lti_url=https://… or COURSE_LTI_URL)", err=True)
     started = time.perf_counter()
-    course, diagnostics = _load(_course_dir(course_dir))
-    if diagnostics:
-        _emit(diagnostics, "text", sys.stderr)
-    if _failed(diagnostics, strict):
-        click.echo("build stopped: fix the errors above first", err=True)
-        sys.exit(EXIT_ERRORS)
-    try:
-        written = run_build(course, wanted, Path(out), targets.BuildOptions(extra=extra))
-    except targets.OptionError as exc:
-        raise click.UsageError(str(exc)) from None
-    except OSError as exc:
-        click.echo(f"error: cannot write {exc.filename or out}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    written: list[Path] = []
+    with progress.Progress(1 + len(wanted), progress.wanted(sys.stderr)) as shown, collected() as notices:
+        shown.step("checking the course")
+        course, diagnostics = _load(_course_dir(course_dir))
+        if diagnostics:
+            _emit(diagnostics, "text", sys.stderr, verbose)
+        if _failed(diagnostics, strict):
+            click.echo("build stopped: fix the errors above first", err=True)
+            sys.exit(EXIT_ERRORS)
+        try:
+            check_options(wanted, targets.BuildOptions(extra=extra))  # all of them, before any target writes
+            for name in wanted:  # one at a time, so that the progress display can name it
+                shown.step(f"building {name}")
+                written += run_build(course, [name], Path(out), targets.BuildOptions(extra=extra))
+        except targets.OptionError as exc:
+            raise click.UsageError(str(exc)) from None
+        except OSError as exc:
+            click.echo(f"error: cannot write {exc.filename or out}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    for line in notices.lines(verbose):
+        click.echo(line, err=True)
     for path in written:
         click.echo(f"built {path}")
     click.echo(f"{len(written)} target(s) in {time.perf_counter() - started:.2f} s")
@@ -141,28 +164,13 @@ def _options(pairs: tuple[str, ...]) -> dict:
     return extra
 
 
-def _log_target_warnings() -> None:
-    """Targets report what an output cannot hold through logging; show those warnings on stderr."""
-    import logging
-
-    logger = logging.getLogger("course_builder.targets")
-    for handler in list(logger.handlers):
-        if getattr(handler, "course_cli", False):
-            logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
-    handler.course_cli = True
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-
-
 @cli.command("targets")
 def list_targets() -> None:
     """List the output targets."""
     from . import targets
 
-    for name in targets.names():
-        click.echo(f"{name:14} {targets.get(name).description}")
+    for name, description in targets.descriptions().items():
+        click.echo(f"{name:14} {description}")
     for group, members in sorted(targets.GROUPS.items()):
         click.echo(f"{group:14} group: {' + '.join(members)}")
 
@@ -175,17 +183,26 @@ def new() -> None:
 @new.command("module")
 @click.argument("slug")
 @click.option("--course", "course_dir", default=".", type=click.Path(file_okay=False), help="course folder")
-@click.option("--title", default=None, help="module title (default: from the slug)")
+@click.option("--title", default=None,
+              help="the module's title. A slug cannot tell German nouns from other words, so without --title "
+                   "the command asks when run in a terminal (suggesting the slug's words capitalised); "
+                   "otherwise it capitalises each word: digitale-formate → 'Digitale Formate'.")
 def new_module(slug: str, course_dir: str, title: str | None) -> None:
-    """Scaffold modules/NN-SLUG with a lesson, a quiz and a reflection task that pass 'course check'."""
-    from .scaffold import ScaffoldError, new_module as scaffold
+    """Scaffold modules/NN-SLUG with a lesson, a quiz and a reflection task, and place it in the last week.
+
+    'course check' passes on the new module, with warnings for the template text still to replace.
+    """
+    from .scaffold import ScaffoldError, module_folder, new_module as scaffold, title_from_slug
 
     try:
+        module_folder(Path(course_dir), slug)  # a bad slug or folder is reported before asking for the title
+        if title is None and sys.stdin.isatty():
+            title = click.prompt("Title of the module", default=title_from_slug(slug)).strip() or None
         created = scaffold(Path(course_dir), slug, title)
     except ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None
     for path in created:
-        click.echo(f"created {path}")
+        click.echo(f"{'updated' if path.name == 'course.yaml' else 'created'} {path}")
 
 
 @cli.command()

@@ -115,6 +115,7 @@ ITEM_STEM_ANSWER = _code("ITEM006", W, "stem contains an answer")
 ITEM_SAME_ANSWER = _code("ITEM007", W, "same answer asked twice in one quiz")
 ITEM_ESSAY_REFLECTION = _code("ITEM008", W, "essay repeats a reflection task")
 CHECKS_CONFIG = _code("CHK001", W, "check cannot be switched off")
+CONTENT_SCAFFOLD = _code("TXT003", W, "text of the module template still in place")
 
 
 def code(id: str) -> Code:
@@ -174,15 +175,29 @@ def sort_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 # --- output formats ---------------------------------------------------------
 
 
-def format_text(diagnostics: list[Diagnostic], color: bool = False) -> str:
+# Warnings of one code beyond this many are counted, not listed, in the text report (--verbose lists all).
+TEXT_WARNINGS_PER_CODE = 10
+
+
+def format_text(diagnostics: list[Diagnostic], color: bool = False, group_beyond: int | None = None) -> str:
+    """The report for people. With group_beyond, warnings of one code after that many become one line each."""
     lines = []
+    shown: dict[str, int] = {}
     for d in diagnostics:
+        if group_beyond is not None and not d.is_error:
+            shown[d.code.id] = shown.get(d.code.id, 0) + 1
+            if shown[d.code.id] > group_beyond:
+                continue
         sev = d.severity.value
         if color:
             sev = ("\x1b[1;31m" if d.is_error else "\x1b[1;33m") + sev + "\x1b[0m"
         lines.append(f"{d.loc}: {sev}[{d.code.id}]: {d.message}")
         if d.hint:
             lines.append(f"    hint: {d.hint}")
+    for code_id, count in shown.items():
+        if count > group_beyond:
+            lines.append(f"… and {count - group_beyond} more warning(s) [{code_id}] {code(code_id).title}; "
+                         "--verbose lists them")
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     lines.append(f"{errors} error(s), {warnings} warning(s)")

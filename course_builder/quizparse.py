@@ -388,8 +388,10 @@ class _Parser:
                     break
         if q.type in ("single", "multiple", "short"):
             seen_text: set[str] = set()
+            # Under {case=true} Moodle tells 'Netzwerk' from 'netzwerk', so both may be listed.
+            exact = q.type == "short" and q.case_sensitive
             for a in answers:
-                key = a.text.markdown.strip().lower()
+                key = a.text.markdown.strip() if exact else a.text.markdown.strip().lower()
                 if key in seen_text:
                     self.err(d.Q_DUPLICATE_ANSWER, a.loc.line, 1, f"answer '{a.text.markdown[:40]}' appears twice", "remove one")
                 seen_text.add(key)

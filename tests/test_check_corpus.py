@@ -140,6 +140,8 @@ CASES = [
     Case("ordering with one item", [(QUIZ, 5, 1, "Q009")], quiz("## ordering: Folge\nOrdnen Sie.\n\n1. nur eins\n   ok\n")),
     Case("short answer without full credit", [(QUIZ, 5, 1, "Q010")], quiz("## short: Wort\nWelches?\n\n- = Wort {weight=50}\n  halb\n")),
     Case("same answer twice", [(QUIZ, 10, 1, "Q011")], quiz("## single: Frage\nText?\n\n- (x) a\n  ok\n- ( ) a\n  nein\n")),
+    Case("short answer twice in another case", [(QUIZ, 10, 1, "Q011")],
+         quiz("## short: Wort\nWelches?\n\n- = Netzwerk\n  ok\n- = netzwerk {weight=50}\n  klein\n")),
     Case("checkbox answer in single choice", [(QUIZ, 8, 1, "Q013")], quiz("## single: Frage\nText?\n\n- [x] a\n  ok\n- ( ) b\n  nein\n")),
     Case("text after the answers", [(QUIZ, 12, 1, "QZ001")], quiz("## single: Frage\nText?\n\n- (x) a\n  ok\n- ( ) b\n  nein\nLose Zeile\n")),
     Case("quiz without questions", [(QUIZ, 1, 1, "QZ004")], quiz("Nur eine Einleitung.\n")),
@@ -165,6 +167,8 @@ CASES = [
     Case("objective not tested", [(MODULE, 7, 5, "OBJ001")],
          setup=replace(MODULE, "  - id: anwenden\n", "  - id: bewerten\n    text: Bewerten.\n  - id: anwenden\n")),
     Case("term the glossary avoids", [(LESSON, 8, 5, "TERM001")], setup=replace(LESSON, "Ein Netzwerk verbindet", "Die Netzwerkkoordinatoren verbinden")),
+    Case("module template text left in", [(LESSON, 8, 25, "TXT003")],
+         setup=replace(LESSON, "Ein Netzwerk verbindet", "Ein Netzwerk verbindet. Formulieren Sie hier die Frage. Es")),
     Case("placeholder text", [(LESSON, 8, 1, "TXT001")], setup=replace(LESSON, "Ein Netzwerk verbindet", "TODO Ein Netzwerk verbindet")),
 ]
 
@@ -207,3 +211,12 @@ def test_clean_mini_course_has_no_diagnostics(mini: Path):
     run = run_course("check", str(mini))
     assert run.code == 0, run.output
     assert "0 error(s), 0 warning(s)" in run.stdout
+
+
+def test_case_sensitive_short_answer_may_list_both_cases(mini: Path):
+    """Under {case=true} 'Netzwerk' and 'netzwerk' are different answers (Moodle's usecase), not a duplicate."""
+    _prepare(Case("", [], quiz("## short: Wort {case=true}\nWelches?\n\n- = Netzwerk\n  ok\n"
+                               "- = netzwerk {weight=50}\n  klein geschrieben\n- = Netzwerk\n  doppelt\n")), mini)
+    report = json.loads(run_course("check", str(mini), "--format", "json").stdout)
+    duplicates = [(d["line"], d["code"]) for d in report["diagnostics"] if d["code"] == "Q011"]
+    assert duplicates == [(12, "Q011")], "only the answer given twice in the same case"

@@ -126,14 +126,37 @@ def test_two_builds_give_identical_zips(tmp_path: Path):
             assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_scaffolded_module_passes_check(mini: Path):
+def test_scaffolded_module_checks_without_errors_and_flags_the_template_text(mini: Path):
+    """A fresh scaffold passes `course check`; its example sentences are TXT003 warnings until replaced.
+
+    So `--strict` fails on a fresh scaffold by design: that is the reminder a designer should see.
+    """
+    from course_builder.scaffold import placeholder_sentences
+
     run = run_course("new", "module", "digitale-formate", "--course", str(mini), "--title", "Digitale Formate")
     assert run.code == 0, run.output
     assert (mini / "modules/02-digitale-formate/module.yaml").is_file()
     check = run_course("check", str(mini), "--format", "json")
-    # A fresh module has no errors; it still owes its sources, which only the designer can name.
     assert check.code == 0, check.output
-    assert [(d["code"], d["file"]) for d in json.loads(check.stdout)["diagnostics"]] == [("SRC001", "modules/02-digitale-formate/module.yaml")]
+    report = json.loads(check.stdout)
+    assert report["summary"]["errors"] == 0
+    # the template's example sentences, and the sources only the designer can name
+    assert {d["code"] for d in report["diagnostics"]} == {"TXT003", "SRC001"}
+    flagged = {d["message"].split("'")[1] for d in report["diagnostics"] if d["code"] == "TXT003"}
+    assert "Formulieren Sie hier die Frage." in flagged
+    assert flagged == set(placeholder_sentences()), "every example sentence of the templates is found"
+    assert run_course("check", str(mini), "--strict").code == 1
+
+    for i, path in enumerate(sorted(mini.glob("*/02-digitale-formate/*"))):
+        text = path.read_text(encoding="utf-8")
+        for j, sentence in enumerate(placeholder_sentences()):
+            text = text.replace(sentence, f"Eigener Text {i}-{j}{sentence[-1]}")
+        path.write_text(text, encoding="utf-8")
+    module_yaml = mini / "modules/02-digitale-formate/module.yaml"
+    module_yaml.write_text(module_yaml.read_text(encoding="utf-8") + "sources:\n  - author: Muster, M.\n    year: 2026\n"
+                           "    title: Digitale Formate\n", encoding="utf-8")
+    replaced = run_course("check", str(mini), "--strict")
+    assert replaced.code == 0, replaced.output
     assert run_course("new", "module", "digitale-formate", "--course", str(mini)).code == 2
 
 

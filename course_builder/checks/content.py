@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..model import Asset, Course, Link
+from ..scaffold import placeholder_sentences
 from . import check
 
 _SVG_UNSAFE = re.compile(rb"<\s*script\b|\son[a-z]+\s*=|javascript:|<\s*foreignObject\b", re.I)
@@ -120,12 +121,18 @@ def _text_lines(course: Course):
 def wording(course: Course) -> list[Diagnostic]:
     avoid = [(re.compile(rf"(?<![\w:]){re.escape(word)}(?![\w:])"), word, entry.term)
              for entry in course.glossary for word in entry.avoid]
+    sentences = placeholder_sentences()
+    scaffold_text = re.compile("|".join(map(re.escape, sentences))) if sentences else None
     out = []
     for file, line, offset, text in _text_lines(course):
         m = _PLACEHOLDER.search(text)
         if m:
             out.append(d.diag(d.CONTENT_PLACEHOLDER, d.SourceLoc(file, line, offset + m.start() + 1),
                               f"placeholder '{m.group(0)}' in the text", "write the real text"))
+        for sentence in scaffold_text.finditer(text) if scaffold_text else ():
+            out.append(d.diag(d.CONTENT_SCAFFOLD, d.SourceLoc(file, line, offset + sentence.start() + 1),
+                              f"'{sentence.group(0)}' is the module template's example text",
+                              "replace it with the module's own text"))
         for q in _WRONG_CLOSING_QUOTE.finditer(text):
             out.append(d.diag(d.CONTENT_QUOTES, d.SourceLoc(file, line, offset + q.start(1) + 1),
                               f"„ is closed with {q.group(1)}", "close German quotations with “ („so“)"))

@@ -2,8 +2,9 @@
 
 A target is a class with ``name``, ``description`` and ``build(course, out, options)`` that writes
 its files below ``out`` (a fresh, empty folder; the build moves it into place atomically).
-Built-in targets are listed in BUILTIN; other packages add theirs through the entry-point group
-``course_builder.targets``. Groups (e.g. ``scorm`` = ``scorm12`` + ``scorm2004``) expand to targets.
+Built-in targets are listed in BUILTIN with their descriptions, so listing them imports none of
+them; other packages add theirs through the entry-point group ``course_builder.targets``.
+Groups (e.g. ``scorm`` = ``scorm12`` + ``scorm2004``) expand to targets.
 """
 
 from __future__ import annotations
@@ -12,20 +13,35 @@ import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from ..model import Course
+if TYPE_CHECKING:  # the model pulls in pydantic; `course targets` must not pay for it
+    from ..model import Course
 
-# module path → the targets it registers; imported only when a target is needed.
-BUILTIN = {
-    "course_builder.targets.html": ["html"],
-    "course_builder.targets.cc": ["cc"],
-    "course_builder.targets.scorm": ["scorm12", "scorm2004"],
-    "course_builder.targets.moodle.moodle_xml": ["moodle-xml"],
-    "course_builder.targets.moodle.gift": ["gift"],
-    "course_builder.targets.moodle.backup": ["moodle-backup"],
+
+@dataclass(frozen=True)
+class Builtin:
+    module: str  # imported only when the target is built
+    description: str  # the same as the class's own (tests/test_targets_registry.py keeps them equal)
+
+
+BUILTIN: dict[str, Builtin] = {
+    "html": Builtin("course_builder.targets.html",
+                    "static website of the course: overview, schedule, module players, glossary"),
+    "cc": Builtin("course_builder.targets.cc",
+                  "IMS Common Cartridge 1.1 and 1.3: the modules as LTI links to the LTI tool, in folders"),
+    "scorm12": Builtin("course_builder.targets.scorm",
+                       "SCORM 1.2 packages: one per module and one for the whole course (Moodle's SCORM activity)"),
+    "scorm2004": Builtin("course_builder.targets.scorm",
+                         "SCORM 2004 4th edition packages: one per module and one for the whole course"),
+    "moodle-xml": Builtin("course_builder.targets.moodle.moodle_xml",
+                          "question bank as Moodle XML (one category per module), for Question bank → Import"),
+    "gift": Builtin("course_builder.targets.moodle.gift",
+                    "question bank as GIFT text (without what GIFT cannot express; warnings say what)"),
+    "moodle-backup": Builtin("course_builder.targets.moodle.backup",
+                             "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"),
 }
-GROUPS: dict[str, list[str]] = {}
+GROUPS: dict[str, list[str]] = {"scorm": ["scorm12", "scorm2004"]}
 
 
 @dataclass
@@ -47,7 +63,7 @@ class Target(Protocol):
 
 
 _REGISTRY: dict[str, type] = {}
-_loaded = False
+_plugins_loaded = False
 
 
 def register(cls):
@@ -60,35 +76,44 @@ def register_group(name: str, members: list[str]) -> None:
     GROUPS[name] = members
 
 
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
+def _load_plugins() -> None:
+    """Targets of other packages (entry points); unlike the built-in ones they are imported to be listed."""
+    global _plugins_loaded
+    if _plugins_loaded:
         return
-    _loaded = True
-    for module in BUILTIN:
-        importlib.import_module(module)
+    _plugins_loaded = True
     for ep in entry_points(group="course_builder.targets"):
         register(ep.load())
 
 
 def names() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    _load_plugins()
+    return sorted(set(BUILTIN) | set(_REGISTRY))
+
+
+def descriptions() -> dict[str, str]:
+    """name → description of every target, without importing the built-in ones."""
+    _load_plugins()
+    described = {name: builtin.description for name, builtin in BUILTIN.items()}
+    described.update((name, cls.description) for name, cls in _REGISTRY.items())
+    return dict(sorted(described.items()))
 
 
 def get(name: str) -> type:
-    _load_all()
+    _load_plugins()
+    if name not in _REGISTRY and name in BUILTIN:
+        importlib.import_module(BUILTIN[name].module)
     return _REGISTRY[name]
 
 
 def expand(requested: list[str]) -> list[str]:
-    """Target and group names → target names, in registry order, without repeats; KeyError for unknown."""
-    _load_all()
+    """Target and group names → target names, in the order asked for, without repeats; KeyError for unknown."""
+    known = set(names())
     wanted: list[str] = []
     for name in requested:
         members = GROUPS.get(name, [name])
         for member in members:
-            if member not in _REGISTRY:
+            if member not in known:
                 raise KeyError(name)
             if member not in wanted:
                 wanted.append(member)

@@ -32,6 +32,7 @@ from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
 from ...worksheets import worksheet_files
 from .. import BuildOptions, OptionError, register
+from ..notices import notice
 from . import scorm_seam
 from .backup_xml import NULL, El, document, el
 from .bank import Bank, File, MoodleQuestion, Text, bank, number, text
@@ -409,8 +410,10 @@ class Backup:
     def _module(self, section: Section, module: Module) -> None:
         package = scorm_seam.package(self.course, module) if self.delivery == "scorm" else None
         if self.delivery == "scorm" and package is None:
-            log.warning("moodle-backup: no SCORM 1.2 package builder is available; module '%s' is delivered "
-                        "natively (Pages and a Quiz)", module.id)
+            notice(log, "moodle-backup: no SCORM 1.2 package builder is available; {n} modules are delivered "
+                        "natively (Pages and a Quiz)",
+                   f"moodle-backup: no SCORM 1.2 package builder is available; module '{module.id}' is delivered "
+                   "natively (Pages and a Quiz)")
         assignments = [t for t in self.course.tasks_for(module.id) if t.kind == "assignment"]
         if package is not None:
             self._scorm(section, module, package)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ...markdown import rewrite_urls
 from ...model import TRUE_WORDS, Asset, Course, Html, Question, Quiz
 from ...quizparse import MOODLE_FRACTIONS, moodle_fraction
+from ..notices import notice
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,8 @@ def fraction(weight: float, question: Question) -> float:
     if allowed is None:
         nearest = min(MOODLE_FRACTIONS, key=lambda f: abs(abs(weight) - f))
         allowed = nearest if weight >= 0 else -nearest
-        log.warning("question '%s': weight %g is not a Moodle grade; using %g", question.id, weight, allowed)
+        notice(log, "{n} answer weights are no Moodle grade and were rounded to the nearest one",
+               f"question '{question.id}': weight {weight:g} is not a Moodle grade; using {allowed:g}")
     return round(allowed / 100.0, 7)
 
 

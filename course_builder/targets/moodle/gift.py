@@ -4,17 +4,19 @@ Written like Moodle's GIFT exporter (question/format/gift/format.php): HTML text
 the reserved characters ~ = # { } : and the backslash escaped everywhere, line breaks as `\\n`, one
 `$CATEGORY:` block per module followed by a blank line. What GIFT cannot express (ordering
 questions, hints, combined feedback, points, embedded images, case-sensitive short answers) is
-named in a `//` comment beside the question and logged as a warning (logger
-`course_builder.targets.moodle.gift`; `course build` prints these warnings on stderr).
+named in a `//` comment beside the question and reported as a warning (targets/notices.py; `course
+build` prints one summary line on stderr, with --verbose one line per question).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from ...model import Course
 from .. import BuildOptions, register
+from ..notices import notice
 from .bank import Bank, MoodleQuestion, Text, bank, number, php_float
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,9 @@ def question(q: MoodleQuestion) -> str:
     head += f"// [id:{q.idnumber.replace(']', chr(92) + ']')}]\n"
     if lost:
         what = ", ".join(lost)
-        log.warning("gift: question '%s' (%s): GIFT cannot express %s; the Moodle XML bank has it",
-                    q.idnumber, q.name, what)
+        notice(log, "gift: {n} questions keep features that GIFT cannot express{details}; the Moodle XML bank has them",
+               f"gift: question '{q.idnumber}' ({q.name}): GIFT cannot express {what}; the Moodle XML bank has it",
+               [re.sub(r" \(.*\)$", "", feature).removeprefix("the ") for feature in lost])
         head += f"// not in GIFT: {what} (see the Moodle XML bank)\n"
     if q.qtype == "ordering" or (q.qtype == "match" and "'->' inside a matching item" in lost):
         return head + "\n"

@@ -28,7 +28,7 @@ from ... import player
 from ...model import Course, Module
 from ...worksheets import worksheet_files
 from ...zipwriter import write_zip, zip_bytes
-from .. import BuildOptions, register, register_group
+from .. import BuildOptions, register
 
 VERSIONS = ("scorm12", "scorm2004")
 # Longest suspend_data an LMS must keep, per version (SCORM 1.2: CMIString4096, 2004: 64000 characters).
@@ -137,5 +137,3 @@ class Scorm2004(_Scorm):
     name = "scorm2004"
     description = "SCORM 2004 4th edition packages: one per module and one for the whole course"
 
-
-register_group("scorm", list(VERSIONS))
