@@ -431,14 +431,29 @@ class Course(BaseModel):
     def title(self) -> str:
         return self.spec.title if self.spec else ""
 
+    def _grouped(self, name: str, items: list, key) -> dict:
+        """items grouped by key(item), in course order; rebuilt when the list is replaced or changes length.
+
+        Checks and targets look up a module's quiz once per module: a scan each time made a
+        1,000-module course quadratic."""
+        cached = self._derived.get(name)
+        if cached is None or cached[0] is not items or cached[1] != len(items):
+            groups: dict = {}
+            for item in items:
+                groups.setdefault(key(item), []).append(item)
+            cached = self._derived[name] = (items, len(items), groups)
+        return cached[2]
+
     def module(self, module_id: str) -> Module | None:
-        return next((m for m in self.modules if m.id == module_id), None)
+        found = self._grouped("index:modules", self.modules, lambda m: m.id).get(module_id)
+        return found[0] if found else None
 
     def quiz_for(self, module_id: str) -> Quiz | None:
-        return next((q for q in self.quizzes if q.module == module_id), None)
+        found = self._grouped("index:quizzes", self.quizzes, lambda q: q.module).get(module_id)
+        return found[0] if found else None
 
     def tasks_for(self, module_id: str) -> list[Task]:
-        return [t for t in self.tasks if t.module == module_id]
+        return list(self._grouped("index:tasks", self.tasks, lambda t: t.module).get(module_id, ()))
 
     def certificate_quizzes(self) -> list[Quiz]:
         """The quizzes the certificate requires: 'all' means every module's quiz (not course-level self-checks)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -12,7 +13,10 @@ from ..model import Asset, Course, Link
 from . import check
 
 _SVG_UNSAFE = re.compile(rb"<\s*script\b|\son[a-z]+\s*=|javascript:|<\s*foreignObject\b", re.I)
-_PLACEHOLDER = re.compile(r"\b(lorem ipsum|lorem|todo|tbd|xxx|fixme)\b", re.I)
+_PLACEHOLDER_WORDS = ("lorem ipsum", "lorem", "todo", "tbd", "xxx", "fixme")
+_PLACEHOLDER = re.compile(r"\b(" + "|".join(_PLACEHOLDER_WORDS) + r")\b", re.I)
+# Letters that re.I matches to an ASCII letter although str.lower() does not map them onto it.
+_FOLDS_TO_ASCII = "\u0131\u017f\u0130\u212a"  # ı ſ İ and the Kelvin sign
 # „ opens, “ closes in German; a straight or English closing quote after „ is a typo.
 _WRONG_CLOSING_QUOTE = re.compile(r'„[^“”"\n]*(["”])')
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^//", re.I)
@@ -51,25 +55,41 @@ def media_present_and_described(course: Course) -> list[Diagnostic]:
     return out
 
 
-def _link_targets(course: Course) -> dict[Path, set[str]]:
+class _RealPaths:
+    """Path.resolve() with the folders' answers remembered: resolving walks every component with
+    lstat, and thousands of texts share a few hundred folders."""
+
+    def __init__(self):
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> Path:
+        folder, name = os.path.split(os.path.normpath(path))
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = os.path.realpath(folder)
+        joined = os.path.join(real, name)
+        return Path(os.path.realpath(joined) if name in ("", "..") or os.path.islink(joined) else joined)
+
+
+def _link_targets(course: Course, real: _RealPaths) -> dict[Path, set[str]]:
     """Every file a link may point at, with its heading anchors."""
     targets: dict[Path, set[str]] = {}
     for m in course.modules:
         for lesson in m.lessons:
-            targets[lesson.path.resolve()] = {slug for slug, _ in lesson.headings}
+            targets[real(lesson.path)] = {slug for slug, _ in lesson.headings}
     for t in course.tasks:
-        targets[t.path.resolve()] = set()
+        targets[real(t.path)] = set()
     for q in course.quizzes:
-        targets[q.path.resolve()] = set()
+        targets[real(q.path)] = set()
     return targets
 
 
-def _check_link(link: Link, source: Path, targets: dict[Path, set[str]], out: list[Diagnostic]) -> None:
+def _check_link(link: Link, source: Path, targets: dict[Path, set[str]], out: list[Diagnostic], real: _RealPaths) -> None:
     href = link.href
     if not href or _SCHEME.match(href):
         return
     path_part, _, anchor = href.partition("#")
-    target = (source.parent / unquote(path_part)).resolve() if path_part else source.resolve()
+    target = real(source.parent / unquote(path_part)) if path_part else real(source)
     if target not in targets:
         if path_part and (source.parent / unquote(path_part)).is_file():
             return  # a downloadable file beside the text
@@ -84,18 +104,19 @@ def _check_link(link: Link, source: Path, targets: dict[Path, set[str]], out: li
 
 @check
 def internal_links_resolve(course: Course) -> list[Diagnostic]:
-    targets = _link_targets(course)
+    real = _RealPaths()
+    targets = _link_targets(course, real)
     out: list[Diagnostic] = []
     for m in course.modules:
         for lesson in m.lessons:
             for link in lesson.links:
-                _check_link(link, lesson.path, targets, out)
+                _check_link(link, lesson.path, targets, out, real)
     for t in course.tasks:
         for link in t.links:
-            _check_link(link, t.path, targets, out)
+            _check_link(link, t.path, targets, out, real)
     for q in course.quizzes:
         for link in q.links:
-            _check_link(link, q.path, targets, out)
+            _check_link(link, q.path, targets, out, real)
     return out
 
 
@@ -109,9 +130,11 @@ def modules_have_lessons(course: Course) -> list[Diagnostic]:
     ]
 
 
-def _text_lines(course: Course):
-    """(file, line, column offset, text) for every line of prose in the course."""
+def _text_lines(course: Course, suspect):
+    """(file, line, column offset, text) for every line of the course's prose texts that suspect(text) lets through."""
     for loc, text in course.texts:
+        if not suspect(text):
+            continue
         for i, line in enumerate(text.split("\n")):
             yield loc.file, loc.line + i, (loc.col - 1 if i == 0 else 0), line
 
@@ -120,8 +143,18 @@ def _text_lines(course: Course):
 def wording(course: Course) -> list[Diagnostic]:
     avoid = [(re.compile(rf"(?<![\w:]){re.escape(word)}(?![\w:])"), word, entry.term)
              for entry in course.glossary for word in entry.avoid]
+    # Most texts have nothing to report; substring tests (far faster than the regexes) find those,
+    # and only the rest is scanned line by line, which reports the first placeholder of each line.
+    lowered_needles = _PLACEHOLDER_WORDS + ("„",)
+    exact_needles = tuple(word for entry in course.glossary for word in entry.avoid)
+
+    def suspect(text: str) -> bool:
+        low = text.lower()
+        return (any(n in low for n in lowered_needles) or any(n in text for n in exact_needles)
+                or any(c in text for c in _FOLDS_TO_ASCII))
+
     out = []
-    for file, line, offset, text in _text_lines(course):
+    for file, line, offset, text in _text_lines(course, suspect):
         m = _PLACEHOLDER.search(text)
         if m:
             out.append(d.diag(d.CONTENT_PLACEHOLDER, d.SourceLoc(file, line, offset + m.start() + 1),
