@@ -22,11 +22,11 @@ def _course_dir(value: str) -> Path:
     return Path(value)
 
 
-def _load(course_dir: Path):
+def _load(course_dir: Path, cache=None):
     from .loader import NotACourse
 
     try:
-        return check_course(course_dir)
+        return check_course(course_dir, cache=cache)
     except NotACourse as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -46,6 +46,19 @@ def _failed(diagnostics, strict: bool) -> bool:
     return any(d.is_error or strict for d in diagnostics)
 
 
+def _cache_options(command):
+    """--no-cache and --cache-dir, shared by the commands that load a course (README: Cache)."""
+    command = click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                           help="cache folder [default: COURSE_DIR/.course-cache or $COURSE_CACHE_DIR]")(command)
+    return click.option("--no-cache", is_flag=True, help="neither read nor write the cache")(command)
+
+
+def _cache(course_dir: Path, no_cache: bool, cache_dir: str | None):
+    from .cache import for_course
+
+    return for_course(course_dir, no_cache=no_cache, cache_dir=Path(cache_dir) if cache_dir else None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="course")
 def cli() -> None:
@@ -58,12 +71,14 @@ def cli() -> None:
               help="text for people, json for tools, sarif or github for CI annotations")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to a file instead of stdout")
-def check(course_dir: str, fmt: str, strict: bool, output: str | None) -> None:
+@_cache_options
+def check(course_dir: str, fmt: str, strict: bool, output: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Check a course and report every problem at once.
 
     Exit status: 0 clean (warnings allowed), 1 errors (or warnings with --strict), 2 usage or I/O problem.
     """
-    _, diagnostics = _load(_course_dir(course_dir))
+    root = _course_dir(course_dir)
+    _, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -86,8 +101,9 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None) -> None:
               help="an option for the targets that read it (repeatable), e.g. -O participants=24")
 @click.option("--moodle-delivery", type=click.Choice(["scorm", "native"]), default=None,
               help="moodle-backup: modules as SCORM 1.2 activities (default) or as Pages plus a Quiz")
+@_cache_options
 def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool, option_pairs: tuple[str, ...],
-          moodle_delivery: str | None) -> None:
+          moodle_delivery: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Check the course, then build the targets (nothing is built if the check finds errors)."""
     from . import targets
     from .build import build as run_build
@@ -102,7 +118,9 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
     except KeyError as exc:
         raise click.UsageError(f"unknown target {exc}; known: {', '.join(targets.names() + sorted(targets.GROUPS))}") from None
     started = time.perf_counter()
-    course, diagnostics = _load(_course_dir(course_dir))
+    root = _course_dir(course_dir)
+    cache = _cache(root, no_cache, cache_dir)
+    course, diagnostics = _load(root, cache)
     if diagnostics:
         _emit(diagnostics, "text", sys.stderr)
     if _failed(diagnostics, strict):
