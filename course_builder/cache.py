@@ -196,6 +196,13 @@ def gc_paused():
             gc.enable()
 
 
+def _unpickle(data: bytes):
+    if not gc.isenabled():  # the common case inside a load: no context manager to enter
+        return pickle.loads(data)
+    with gc_paused():
+        return pickle.loads(data)
+
+
 class Pack:
     """A memo table of many small entries, stored as one cache entry named by ``name``.
 
@@ -225,8 +232,7 @@ class Pack:
         """The value stored under key, or None. Counts as a hit or miss of the cache."""
         data = self.entries.get(key)
         try:
-            with gc_paused():
-                value = None if data is None else pickle.loads(data)
+            value = None if data is None else _unpickle(data)
         except Exception:  # a damaged entry is a miss
             value = None
         if value is None:

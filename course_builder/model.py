@@ -21,7 +21,7 @@ UNKNOWN = SourceLoc("<unknown>")
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
     loc: SkipValidation[SourceLoc] = Field(default=UNKNOWN, alias="__loc__", exclude=True, repr=False)
     field_locs: SkipValidation[dict] = Field(default_factory=dict, alias="__locs__", exclude=True, repr=False)
@@ -34,7 +34,7 @@ class Node(BaseModel):
 class Html(BaseModel):
     """Markdown source and its sanitised HTML rendering."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     markdown: str = ""
     html: str = ""
 
@@ -200,7 +200,7 @@ class LessonMeta(Node):
 class Asset(BaseModel):
     """A file a text refers to (image, media), resolved against the course folder."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     src: str  # as written
     path: Path | None  # absolute; None for an external URL
     rel: str  # relative to the course root; "" for an external URL
@@ -209,13 +209,13 @@ class Asset(BaseModel):
 
 
 class Link(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     href: str
     loc: SkipValidation[SourceLoc]
 
 
 class Lesson(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     title: str
     minutes: int
@@ -229,7 +229,7 @@ class Lesson(BaseModel):
 
 
 class Module(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     slug: str  # folder name
     order: int
@@ -262,7 +262,7 @@ class Module(BaseModel):
 class Answer(BaseModel):
     """One option of a choice, short-answer or numerical question, a matching pair or an ordering item."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     text: Html = Html()
     weight: float = 0.0  # percent of the question's points; may be negative for wrong choices
     correct: bool = False
@@ -281,7 +281,7 @@ QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-def
 
 
 class Question(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     type: QuestionType
     name: str
@@ -353,7 +353,7 @@ class TaskMeta(Node):
 
 
 class Quiz(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     meta: QuizMeta
     module: str | None
@@ -377,7 +377,7 @@ class Quiz(BaseModel):
 
 
 class Task(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     meta: TaskMeta
     module: str | None
@@ -405,7 +405,7 @@ class GlossaryEntry(Node):
 class Course(BaseModel):
     """The whole course: what the targets compile."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     spec: CourseSpec | None  # None when course.yaml is unusable: course-level checks then stand aside
     root: Path
     modules: list[Module] = Field(default_factory=list)

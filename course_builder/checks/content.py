@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -55,68 +54,71 @@ def media_present_and_described(course: Course) -> list[Diagnostic]:
     return out
 
 
-class _RealPaths:
-    """Path.resolve() with the folders' answers remembered: resolving walks every component with
-    lstat, and thousands of texts share a few hundred folders."""
+class _LinkTargets:
+    """Every file a link may point at, with its heading anchors, found as the original check found
+    them: by resolved path. Resolving walks every path component with lstat, so a link that names a
+    file exactly as the loader found it (no '..', which a folder link would change) is looked up
+    directly, and only the others are resolved (all of them on the first, then from a table)."""
 
-    def __init__(self):
-        self.folders: dict[str, str] = {}
+    def __init__(self, course: Course):
+        self.as_loaded: dict[str, set[str]] = {}
+        for m in course.modules:
+            for lesson in m.lessons:
+                self.as_loaded[str(lesson.path)] = {slug for slug, _ in lesson.headings}
+        for item in [*course.tasks, *course.quizzes]:
+            self.as_loaded[str(item.path)] = set()
+        self._resolved: dict[Path, set[str]] | None = None
 
-    def __call__(self, path: Path) -> Path:
-        folder, name = os.path.split(os.path.normpath(path))
-        real = self.folders.get(folder)
-        if real is None:
-            real = self.folders[folder] = os.path.realpath(folder)
-        joined = os.path.join(real, name)
-        return Path(os.path.realpath(joined) if name in ("", "..") or os.path.islink(joined) else joined)
+    @property
+    def resolved(self) -> dict[Path, set[str]]:
+        if self._resolved is None:
+            self._resolved = {Path(path).resolve(): anchors for path, anchors in self.as_loaded.items()}
+        return self._resolved
+
+    def find(self, path: Path) -> tuple[Path, set[str]] | None:
+        """(a path of the text, its anchors) for the text at path, or None."""
+        if ".." not in path.parts:
+            anchors = self.as_loaded.get(str(path))
+            if anchors is not None:
+                return path, anchors
+        real = path.resolve()
+        anchors = self.resolved.get(real)
+        return None if anchors is None else (real, anchors)
 
 
-def _link_targets(course: Course, real: _RealPaths) -> dict[Path, set[str]]:
-    """Every file a link may point at, with its heading anchors."""
-    targets: dict[Path, set[str]] = {}
-    for m in course.modules:
-        for lesson in m.lessons:
-            targets[real(lesson.path)] = {slug for slug, _ in lesson.headings}
-    for t in course.tasks:
-        targets[real(t.path)] = set()
-    for q in course.quizzes:
-        targets[real(q.path)] = set()
-    return targets
-
-
-def _check_link(link: Link, source: Path, targets: dict[Path, set[str]], out: list[Diagnostic], real: _RealPaths) -> None:
+def _check_link(link: Link, source: Path, targets: _LinkTargets, out: list[Diagnostic]) -> None:
     href = link.href
     if not href or _SCHEME.match(href):
         return
     path_part, _, anchor = href.partition("#")
-    target = real(source.parent / unquote(path_part)) if path_part else real(source)
-    if target not in targets:
+    found = targets.find(source.parent / unquote(path_part) if path_part else source)
+    if found is None:
         if path_part and (source.parent / unquote(path_part)).is_file():
             return  # a downloadable file beside the text
-        names = sorted(p.name for p in targets if p.parent == source.parent.resolve())
+        names = sorted(p.name for p in targets.resolved if p.parent == source.parent.resolve())
         out.append(d.diag(d.LINK_BROKEN, link.loc, f"link target '{path_part}' does not exist",
                           "link to a lesson's .md file, relative to this file" + (f"; here: {', '.join(names[:6])}" if names else "")))
         return
-    if anchor and targets[target] and anchor not in targets[target]:
-        out.append(d.diag(d.LINK_ANCHOR, link.loc, f"'#{anchor}' is no heading in {target.name}",
-                          "anchors: " + ", ".join(sorted(targets[target])[:8])))
+    target, anchors = found
+    if anchor and anchors and anchor not in anchors:
+        out.append(d.diag(d.LINK_ANCHOR, link.loc, f"'#{anchor}' is no heading in {target.resolve().name}",
+                          "anchors: " + ", ".join(sorted(anchors)[:8])))
 
 
 @check
 def internal_links_resolve(course: Course) -> list[Diagnostic]:
-    real = _RealPaths()
-    targets = _link_targets(course, real)
+    targets = _LinkTargets(course)
     out: list[Diagnostic] = []
     for m in course.modules:
         for lesson in m.lessons:
             for link in lesson.links:
-                _check_link(link, lesson.path, targets, out, real)
+                _check_link(link, lesson.path, targets, out)
     for t in course.tasks:
         for link in t.links:
-            _check_link(link, t.path, targets, out, real)
+            _check_link(link, t.path, targets, out)
     for q in course.quizzes:
         for link in q.links:
-            _check_link(link, q.path, targets, out, real)
+            _check_link(link, q.path, targets, out)
     return out
 
 
