@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -304,12 +305,13 @@ class Loader:
         modules = []
         if not folder.is_dir():
             return modules
-        for index, entry in enumerate(sorted(folder.iterdir(), key=lambda p: p.name), 1):
-            if entry.name.startswith(".") or not self.sources.check_link(entry):
+        for index, entry in enumerate(sorted(os.scandir(folder), key=lambda e: e.name), 1):
+            path = Path(entry.path)
+            if entry.name.startswith(".") or entry.is_symlink() and not self.sources.check_link(path):
                 continue
             if not entry.is_dir():
                 continue
-            module = self.load_module(entry, index)
+            module = self.load_module(path, index)
             if module is not None:
                 modules.append(module)
         modules.sort(key=lambda m: (m.order, m.slug))
@@ -348,9 +350,12 @@ class Loader:
 
     def lesson_files(self, folder: Path) -> list[Path]:
         files = []
-        for p in sorted(folder.iterdir(), key=lambda p: p.name):
-            if p.suffix == ".md" and not p.name.startswith(".") and self.sources.check_link(p):
-                files.append(p)
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            name = entry.name
+            if name.endswith(".md") and not name.startswith("."):
+                path = Path(entry.path)
+                if not entry.is_symlink() or self.sources.check_link(path):
+                    files.append(path)
         return files
 
     def load_lesson(self, path: Path) -> Lesson | None:

@@ -113,7 +113,8 @@ def test_a_renamed_module_folder_changes_the_quizs_module_with_a_warm_cache(mini
     assert model.quizzes[0].module is None
 
 
-def test_cli_cache_flags(mini: Path, tmp_path: Path):
+def test_cli_cache_flags(mini: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("COURSE_CACHE_DIR")
     assert run_course("check", str(mini), "--no-cache").code == 0
     assert not (mini / ".course-cache").exists()
     elsewhere = tmp_path / "elsewhere"
