@@ -10,6 +10,7 @@ process, as a designer or CI would; the bundled course is measured on a copy.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = [sys.executable, "-m", "course_builder"]
@@ -107,19 +109,31 @@ def synthetic_course(root: Path, modules: int) -> Path:
     return root
 
 
-def timed(args: list[str], repeat: int, expect: str, before=None) -> float:
-    """Median wall time; the run must succeed and print `expect`, so nothing is timed that did not work.
-    before(i) runs ahead of each run, untimed (to empty the cache or edit a file)."""
-    samples = []
+class Timing(NamedTuple):
+    wall: float
+    cpu: float  # user + system time of the process: steadier than wall time on a busy machine
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(args: list[str], repeat: int, expect: str, before=None) -> Timing:
+    """Median wall and CPU time; the run must succeed and print `expect`, so nothing is timed that did
+    not work. before(i) runs ahead of each run, untimed (to empty the cache or edit a file)."""
+    walls, cpus = [], []
     for i in range(repeat):
         if before is not None:
             before(i)
+        cpu = _child_cpu()
         start = time.perf_counter()
         proc = subprocess.run(args, capture_output=True, text=True)
-        samples.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_child_cpu() - cpu)
         if proc.returncode != 0 or expect not in proc.stdout + proc.stderr:
             raise SystemExit(f"failed: {' '.join(args)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return statistics.median(samples)
+    return Timing(statistics.median(walls), statistics.median(cpus))
 
 
 COURSE_PARTS = ["course.yaml", "glossary.yaml", "modules", "assessments"]
@@ -136,7 +150,7 @@ def copy_course(src: Path, dst: Path) -> Path:
     return dst
 
 
-def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect: str) -> dict[str, float]:
+def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect: str) -> dict[str, Timing]:
     """cold (empty cache), warm (nothing changed) and edit (one lesson changed since the last run)."""
     lessons = sorted((root / "modules").glob("*/*.md"))
     lesson = lessons[len(lessons) // 2]
@@ -185,23 +199,26 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             rows.append((label, check, build))
 
-    print(f"course_builder benchmark (median of {args.repeat}, wall time in ms; targets: {args.targets})")
-    print(f"python start-up + import baseline (course --version): {base * 1000:.0f} ms")
+    print(f"course_builder benchmark (median of {args.repeat}, in ms; targets: {args.targets})")
+    print(f"start-up baseline (course --version): wall {base.wall * 1000:.0f}, CPU {base.cpu * 1000:.0f}")
     print("no cache: --no-cache; cold: empty cache (filled by the run); warm: nothing changed since the last run;")
-    print("edit: one lesson changed since the last run. 'edit-base' is edit minus the start-up baseline.")
+    print("edit: one lesson changed since the last run; edit-base: edit minus the start-up baseline.")
     for command, column in (("check", 1), ("build", 2)):
-        print(f"\ncourse {command}")
-        print(f"{'course':26}" + "".join(f"{m:>10}" for m in MODES) + f"{'edit-base':>11}{'cold/warm':>11}{'cold/edit':>11}")
-        for row in rows:
-            t = row[column]
-            print(f"{row[0]:26}" + "".join(f"{t[m] * 1000:10.0f}" for m in MODES)
-                  + f"{(t['edit'] - base) * 1000:11.0f}{t['cold'] / t['warm']:11.1f}{t['cold'] / t['edit']:11.1f}")
+        for clock in ("wall", "cpu"):
+            print(f"\ncourse {command}, {'wall time' if clock == 'wall' else 'CPU time (user + system)'}")
+            print(f"{'course':26}" + "".join(f"{m:>10}" for m in MODES)
+                  + f"{'edit-base':>11}{'cold/warm':>11}{'cold/edit':>11}")
+            for row in rows:
+                t = {mode: getattr(timing, clock) for mode, timing in row[column].items()}
+                print(f"{row[0]:26}" + "".join(f"{t[m] * 1000:10.0f}" for m in MODES)
+                      + f"{(t['edit'] - getattr(base, clock)) * 1000:11.0f}"
+                      + f"{t['cold'] / t['warm']:11.1f}{t['cold'] / t['edit']:11.1f}")
     synth = [r for r in rows if r[0].startswith("synthetic")]
     if len(synth) >= 2:
         first, last = synth[0], synth[-1]
         n0, n1 = int(first[0].split()[1]), int(last[0].split()[1])
-        print(f"\nscaling {n0} → {n1} modules ({n1 / n0:.0f}× the size), cold: check "
-              f"{last[1]['cold'] / first[1]['cold']:.1f}×, build {last[2]['cold'] / first[2]['cold']:.1f}×")
+        print(f"\nscaling {n0} → {n1} modules ({n1 / n0:.0f}× the size), cold wall time: check "
+              f"{last[1]['cold'].wall / first[1]['cold'].wall:.1f}×, build {last[2]['cold'].wall / first[2]['cold'].wall:.1f}×")
 
 
 if __name__ == "__main__":

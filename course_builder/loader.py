@@ -14,16 +14,20 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from . import diagnostics as d
-from . import frontmatter, quizparse, yamlloc
 from .cache import NO_CACHE, Cache, Pack
 from .diagnostics import Diagnostic, SourceLoc
-from .markdown import Ref, render
 from .model import (
     Asset, Course, CourseSpec, GlossaryEntry, Html, Lesson, LessonMeta, Link, Module, ModuleSpec, Quiz,
     QuizMeta, Task, TaskMeta,
 )
 from .sources import SourceFile, Sources
 
+if typing.TYPE_CHECKING:
+    from .markdown import Ref
+
+# The parsers (frontmatter, yamlloc, quizparse, markdown) are imported where a file is parsed: a
+# load whose files all come from the cache needs none of them, and importing them (markdown-it,
+# PyYAML, nh3, a few hundred regular expressions) costs more than such a whole load.
 NUMBER_PREFIX = re.compile(r"^(\d+)[-_]")
 
 
@@ -111,6 +115,8 @@ def _data_path(data, loc: tuple) -> tuple:
 
 
 def _schema_diagnostic(cls, data, path: tuple, err: dict, fallback: SourceLoc) -> Diagnostic:
+    from . import yamlloc
+
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(path[-1])
@@ -188,7 +194,7 @@ class _Parsed:
     value: object
     diagnostics: list[Diagnostic]
     texts: list[tuple[SourceLoc, str]]
-    resolved: list[tuple[Ref, Path, Asset]]
+    resolved: list[tuple[str, SourceLoc, str, Path, Asset]]  # an image's target, loc, alt; base folder; asset
 
 
 class Loader:
@@ -199,7 +205,7 @@ class Loader:
         self.texts: list[tuple[SourceLoc, str]] = []
         # Parsed source files by content: a warm load parses only the files that changed.
         self.parsed = Pack(cache, f"sources:{self.root}")
-        self._resolved: list[tuple[Ref, Path, Asset]] | None = None
+        self._resolved: list[tuple[str, SourceLoc, str, Path, Asset]] | None = None
 
     def report(self, diagnostics) -> None:
         self.diagnostics.extend(diagnostics)
@@ -212,7 +218,7 @@ class Loader:
         key_parts and report through self.diagnostics, self.texts and self.resolve."""
         key = self.parsed.cache.key(kind, str(self.root), source.rel, source.text, *key_parts) if self.parsed.enabled else ""
         parsed = self.parsed.get(key) if key else None
-        if parsed is not None and all(self._resolve(ref, base)[0] == asset for ref, base, asset in parsed.resolved):
+        if parsed is not None and all(self._resolve(*ref, base)[0] == asset for *ref, base, asset in parsed.resolved):
             self.report(parsed.diagnostics)
             return parsed.value, parsed.texts
         outer = self.diagnostics, self.texts, self._resolved
@@ -230,11 +236,15 @@ class Loader:
     # -- helpers
 
     def yaml(self, source: SourceFile):
+        from . import yamlloc
+
         result = yamlloc.load(source.text, source.rel)
         self.report(result.diagnostics)
         return result.value if result.ok else None
 
     def md(self, text: str, loc: SourceLoc, lines: list[str] | None = None, inline: bool = False):
+        from .markdown import render
+
         r = render(text, loc, lines, inline=inline)
         self.report(r.diagnostics)
         if text.strip():
@@ -242,24 +252,24 @@ class Loader:
         return r
 
     def resolve(self, ref: Ref, base: Path) -> Asset:
-        asset, problem = self._resolve(ref, base)
+        asset, problem = self._resolve(ref.target, ref.loc, ref.alt, base)
         if problem is not None:
             self.diagnostics.append(problem)
-        if self._resolved is not None:
-            self._resolved.append((ref, base, asset))
+        if self._resolved is not None:  # recorded as plain values: reading them back needs no parser
+            self._resolved.append((ref.target, ref.loc, ref.alt, base, asset))
         return asset
 
-    def _resolve(self, ref: Ref, base: Path) -> tuple[Asset, Diagnostic | None]:
-        if re.match(r"^[a-z][a-z0-9+.-]*:", ref.target, re.I) or ref.target.startswith("//"):
-            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt), None
-        target = ref.target.split("#")[0].split("?")[0]
+    def _resolve(self, src: str, loc: SourceLoc, alt: str, base: Path) -> tuple[Asset, Diagnostic | None]:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("//"):
+            return Asset(src=src, path=None, rel="", loc=loc, alt=alt), None
+        target = src.split("#")[0].split("?")[0]
         path = (base / unquote(target)) if target else base
         inside = self.sources.inside(path)
         if inside is None:
-            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt), d.diag(
-                d.MEDIA_OUTSIDE, ref.loc, f"'{ref.target}' points outside the course folder",
+            return Asset(src=src, path=None, rel="", loc=loc, alt=alt), d.diag(
+                d.MEDIA_OUTSIDE, loc, f"'{src}' points outside the course folder",
                 "keep media inside the course, e.g. in the module's media/ folder")
-        return Asset(src=ref.target, path=inside, rel=self.sources.rel(inside), loc=ref.loc, alt=ref.alt), None
+        return Asset(src=src, path=inside, rel=self.sources.rel(inside), loc=loc, alt=alt), None
 
     def links(self, refs: list[Ref]) -> list[Link]:
         return [Link(href=r.target, loc=r.loc) for r in refs]
@@ -277,7 +287,9 @@ class Loader:
         if source is not None:
             (spec, summary), texts = self.memo("course", source, lambda: self._course_spec(source))
             self.texts.extend(texts)
-        course = Course(spec=spec, root=self.root, summary=summary)
+        # Its parts are validated models already; validating them again would build the validators
+        # of every model, which a load from the cache otherwise never needs.
+        course = Course.model_construct(spec=spec, root=self.root, summary=summary)
         course.modules = self.load_modules()
         course.quizzes, course.tasks = self.load_assessments(course)
         course.glossary = self.load_glossary(spec.glossary if spec else "glossary.yaml")
@@ -335,8 +347,8 @@ class Loader:
         module_id = spec.id or strip_prefix(folder.name)
         lessons = [lesson for p in self.lesson_files(folder) if (lesson := self.load_lesson(p)) is not None]
         self.texts.extend(spec_texts)
-        return Module(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons, path=folder,
-                      loc=source.loc(), summary=summary)
+        return Module.model_construct(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons,
+                                      path=folder, loc=source.loc(), summary=summary)
 
     def _module_spec(self, source: SourceFile) -> tuple[ModuleSpec | None, Html]:
         data = self.yaml(source)
@@ -367,6 +379,8 @@ class Loader:
         return lesson
 
     def _lesson(self, path: Path, source: SourceFile) -> Lesson | None:
+        from . import frontmatter
+
         fm = frontmatter.split(source)
         self.report(fm.diagnostics)
         if fm.data is None:
@@ -412,6 +426,8 @@ class Loader:
         return quizzes, tasks
 
     def _assessment(self, path: Path, source: SourceFile, default_module: str | None) -> Quiz | Task | None:
+        from . import frontmatter, yamlloc
+
         fm = frontmatter.split(source)
         self.report(fm.diagnostics)
         if fm.data is None:
@@ -435,6 +451,8 @@ class Loader:
         meta = validate(QuizMeta, fm.data, source.loc(), self.diagnostics)
         if meta is None:
             return None
+        from . import quizparse
+
         quiz_id = meta.id or self.assessment_id(path)
         parsed = quizparse.parse(fm.body, fm.body_line, source.rel, source.text.split("\n"), quiz_id,
                                  lambda ref: self.resolve(ref, path.parent))
@@ -478,6 +496,8 @@ class Loader:
             self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "glossary must be a list of terms",
                                            "write '- term: …' entries, see docs/authoring.md"))
             return []
+        from . import yamlloc
+
         entries = []
         for item in data:
             loc = item.get(yamlloc.LOC, source.loc()) if isinstance(item, dict) else source.loc()
