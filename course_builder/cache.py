@@ -1,9 +1,10 @@
 """A content-addressed cache for the parts of a build that cost time (parsed files, rendered pages, packages).
 
 An entry's key is a hash of everything its value depends on, plus the toolchain fingerprint: the
-version and the bytes of every file of course_builder itself (code, templates, static files). A
-change of the toolchain therefore misses every old entry instead of serving stale output; nothing
-is ever invalidated by hand. Entries are written atomically, so a killed build leaves no torn entry,
+version and the bytes of every file of course_builder itself (code, templates, static files), the
+Python version and the installed versions of the libraries beside its dependencies (markdown-it-py
+and nh3 shape the HTML, pydantic the pickled nodes). A change of the toolchain therefore misses
+every old entry instead of serving stale output; nothing is ever invalidated by hand. Entries are written atomically, so a killed build leaves no torn entry,
 and a cache that cannot be read or written is only slower: every problem counts as a miss.
 
 Default location: ``<course>/.course-cache/`` (the loader skips dot-folders), or ``$COURSE_CACHE_DIR``.
@@ -17,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import importlib.util
 import os
 import pickle
+import sys
 import tempfile
 import time
 from functools import lru_cache
@@ -35,10 +38,37 @@ PRUNE_STAMP = "last-prune"
 _PACKAGE = Path(__file__).resolve().parent
 
 
+# Libraries whose version changes what is cached; the distributions installed beside them count.
+_LIBRARIES = ("markdown_it", "nh3", "pydantic", "pydantic_core", "yaml", "jinja2", "lxml")
+
+
+def installed_distributions() -> list[str]:
+    """The names of the distributions installed where the libraries are (e.g. 'nh3-0.3.8.dist-info').
+
+    The names carry the versions, and listing a folder is far cheaper than importlib.metadata or
+    importing the libraries, which a warm load does not need."""
+    folders = set()
+    for name in _LIBRARIES:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.origin:
+                folder = Path(spec.origin).parent
+                folders.add(folder.parent if spec.submodule_search_locations else folder)
+    names: list[str] = []
+    for folder in sorted(folders):
+        with contextlib.suppress(OSError):
+            names += sorted(n for n in os.listdir(folder) if n.endswith((".dist-info", ".egg-info")))
+    return names
+
+
 @lru_cache(maxsize=1)
 def toolchain_fingerprint() -> str:
-    """Hash of course_builder's version and of every file it ships (sorted, path and bytes)."""
+    """Hash of course_builder's version, every file it ships (sorted, path and bytes), the Python
+    version and the installed distributions."""
     digest = hashlib.sha256(__version__.encode())
+    digest.update(sys.version.encode() + b"\0")
+    for name in installed_distributions():
+        digest.update(name.encode() + b"\0")
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
             continue

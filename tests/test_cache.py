@@ -110,3 +110,16 @@ def test_prune_daily_prunes_once_a_day(tmp_path):
     store.put("target", "ab" * 32, b"x" * 100)
     store.prune_daily(max_bytes=0)
     assert store.get("target", "ab" * 32) == b"x" * 100  # pruned less than a day ago: left alone
+
+
+def test_fingerprint_follows_the_installed_libraries(monkeypatch):
+    assert any(name.startswith("nh3-") for name in cache_mod.installed_distributions())
+    before = cache_mod.toolchain_fingerprint()
+    monkeypatch.setattr(cache_mod, "installed_distributions", lambda: ["nh3-99.0.dist-info"])
+    cache_mod.toolchain_fingerprint.cache_clear()
+    try:
+        assert cache_mod.toolchain_fingerprint() != before
+    finally:
+        monkeypatch.undo()
+        cache_mod.toolchain_fingerprint.cache_clear()
+    assert cache_mod.toolchain_fingerprint() == before
