@@ -183,7 +183,6 @@ class Cache:
                 freed += size
         return freed
 
-
     def prune_daily(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         """prune() at most once a day (a stamp file remembers when), so that commands stay fast."""
         if self.directory is None:
