@@ -123,3 +123,25 @@ def test_fingerprint_follows_the_installed_libraries(monkeypatch):
         monkeypatch.undo()
         cache_mod.toolchain_fingerprint.cache_clear()
     assert cache_mod.toolchain_fingerprint() == before
+
+
+def test_gc_paused_resumes_collection_and_leaves_frozen_objects_frozen():
+    import gc
+
+    assert gc.isenabled()
+    with cache_mod.gc_paused():
+        assert not gc.isenabled()
+        with cache_mod.gc_paused():
+            pass
+        assert not gc.isenabled()
+        made = [[n] for n in range(1000)]
+    assert gc.isenabled() and gc.get_count()[0] < 100  # promoted unscanned, not left young
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with cache_mod.gc_paused():
+            made += [[n] for n in range(10)]
+        assert gc.get_freeze_count() == frozen  # someone else's frozen objects stay frozen
+    finally:
+        gc.unfreeze()
