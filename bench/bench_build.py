@@ -1,9 +1,10 @@
 """Benchmark: wall time of `course check` and `course build` for the bundled course and synthetic ones.
 
 Run: .venv/bin/python bench/bench_build.py [--repeat N] [--sizes 10,100,1000] [--targets html]
-Prints, for check and build, median wall times (ms) without the cache, with an empty (cold) cache,
-a warm one, and a warm one after one lesson was edited, with the ratios, and how a cold run scales
-from the smallest to the largest synthetic course. Each measurement runs the real CLI in a fresh
+Prints, for check and build, median wall and CPU times (ms) without the cache, with an empty (cold)
+cache, a warm one, and a warm one after one lesson was edited, with the ratios, and how a cold run
+scales from the smallest to the largest synthetic course. CPU time (user + system of the command)
+is the steadier figure on a machine that other work shares. Each measurement runs the real CLI in a fresh
 process, as a designer or CI would; the bundled course is measured on a copy.
 """
 
