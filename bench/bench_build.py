@@ -1,13 +1,17 @@
 """Benchmark: wall time of `course check` and `course build` for the bundled course and synthetic ones.
 
 Run: .venv/bin/python bench/bench_build.py [--repeat N] [--sizes 10,100,1000] [--targets html]
-Prints a table of median wall times (ms) and the scaling ratio against the 10-module course.
-Each measurement runs the real CLI in a fresh process, as a designer or CI would.
+Prints, for check and build, median wall and CPU times (ms) without the cache, with an empty (cold)
+cache, a warm one, and a warm one after one lesson was edited, with the ratios, and how a cold run
+scales from the smallest to the largest synthetic course. CPU time (user + system of the command)
+is the steadier figure on a machine that other work shares. Each measurement runs the real CLI in a fresh
+process, as a designer or CI would; the bundled course is measured on a copy.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -15,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = [sys.executable, "-m", "course_builder"]
@@ -105,16 +110,70 @@ def synthetic_course(root: Path, modules: int) -> Path:
     return root
 
 
-def timed(args: list[str], repeat: int, expect: str) -> float:
-    """Median wall time; the run must succeed and print `expect`, so nothing is timed that did not work."""
-    samples = []
-    for _ in range(repeat):
+class Timing(NamedTuple):
+    wall: float
+    cpu: float  # user + system time of the process: steadier than wall time on a busy machine
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(args: list[str], repeat: int, expect: str, before=None) -> Timing:
+    """Median wall and CPU time; the run must succeed and print `expect`, so nothing is timed that did
+    not work. before(i) runs ahead of each run, untimed (to empty the cache or edit a file)."""
+    walls, cpus = [], []
+    for i in range(repeat):
+        if before is not None:
+            before(i)
+        cpu = _child_cpu()
         start = time.perf_counter()
         proc = subprocess.run(args, capture_output=True, text=True)
-        samples.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_child_cpu() - cpu)
         if proc.returncode != 0 or expect not in proc.stdout + proc.stderr:
             raise SystemExit(f"failed: {' '.join(args)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return statistics.median(samples)
+    return Timing(statistics.median(walls), statistics.median(cpus))
+
+
+COURSE_PARTS = ["course.yaml", "glossary.yaml", "modules", "assessments"]
+
+
+def copy_course(src: Path, dst: Path) -> Path:
+    """The course's own files (not the repository around the bundled course), to edit freely."""
+    dst.mkdir(parents=True)
+    for part in COURSE_PARTS:
+        if (src / part).is_dir():
+            shutil.copytree(src / part, dst / part, symlinks=True)
+        elif (src / part).exists():
+            shutil.copy2(src / part, dst / part)
+    return dst
+
+
+def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect: str) -> dict[str, Timing]:
+    """cold (empty cache), warm (nothing changed) and edit (one lesson changed since the last run)."""
+    lessons = sorted((root / "modules").glob("*/*.md"))
+    lesson = lessons[len(lessons) // 2]
+    original = lesson.read_text(encoding="utf-8")
+    args = command + ["--cache-dir", str(cache)]
+
+    def empty(_: int) -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    def edit(i: int) -> None:
+        lesson.write_text(original + f"\nEin geänderter Absatz, Fassung {i}.\n", encoding="utf-8")
+
+    times = {"cold": timed(args, repeat, expect, empty)}
+    timed(args, 1, expect)  # fill the cache for the current sources
+    times["warm"] = timed(args, repeat, expect)
+    times["edit"] = timed(args, repeat, expect, edit)
+    lesson.write_text(original, encoding="utf-8")
+    times["no cache"] = timed(command + ["--no-cache"], repeat, expect)
+    return times
+
+
+MODES = ["no cache", "cold", "warm", "edit"]
 
 
 def main() -> None:
@@ -129,28 +188,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         base = timed(COURSE + ["--version"], args.repeat, "version")
-        courses = [("bundled course", REPO)]
+        courses = [("bundled course", copy_course(REPO, tmp_path / "bundled"))]
         for size in [int(s) for s in args.sizes.split(",") if s]:
             courses.append((f"synthetic {size} modules", synthetic_course(tmp_path / f"c{size}", size)))
         for label, root in courses:
-            check = timed(COURSE + ["check", str(root)], args.repeat, "0 error(s)")
+            cache = tmp_path / f"cache-{root.name}"
+            check = cache_modes(COURSE + ["check", str(root)], root, cache, args.repeat, "0 error(s)")
             out = tmp_path / f"out-{root.name}"
-            build = timed(COURSE + ["build", str(root), "--out", str(out)] + targets, args.repeat, "target(s) in")
+            build = cache_modes(COURSE + ["build", str(root), "--out", str(out)] + targets, root, cache,
+                                args.repeat, "")
             shutil.rmtree(out, ignore_errors=True)
             rows.append((label, check, build))
 
-    print(f"course_builder benchmark (median of {args.repeat}, wall time; targets: {args.targets})")
-    print(f"python start-up + import baseline: {base * 1000:8.0f} ms")
-    print(f"{'course':28} {'check ms':>10} {'build ms':>10} {'check ×':>9} {'build ×':>9}")
-    ref = next((r for r in rows if r[0].startswith("synthetic")), rows[0])
-    for label, check, build in rows:
-        print(f"{label:28} {check * 1000:10.0f} {build * 1000:10.0f} {check / ref[1]:9.2f} {build / ref[2]:9.2f}")
+    print(f"course_builder benchmark (median of {args.repeat}, in ms; targets: {args.targets})")
+    print(f"start-up baseline (course --version): wall {base.wall * 1000:.0f}, CPU {base.cpu * 1000:.0f}")
+    print("no cache: --no-cache; cold: empty cache (filled by the run); warm: nothing changed since the last run;")
+    print("edit: one lesson changed since the last run; edit-base: edit minus the start-up baseline.")
+    for command, column in (("check", 1), ("build", 2)):
+        for clock in ("wall", "cpu"):
+            print(f"\ncourse {command}, {'wall time' if clock == 'wall' else 'CPU time (user + system)'}")
+            print(f"{'course':26}" + "".join(f"{m:>10}" for m in MODES)
+                  + f"{'edit-base':>11}{'cold/warm':>11}{'cold/edit':>11}")
+            for row in rows:
+                t = {mode: getattr(timing, clock) for mode, timing in row[column].items()}
+                print(f"{row[0]:26}" + "".join(f"{t[m] * 1000:10.0f}" for m in MODES)
+                      + f"{(t['edit'] - getattr(base, clock)) * 1000:11.0f}"
+                      + f"{t['cold'] / t['warm']:11.1f}{t['cold'] / t['edit']:11.1f}")
     synth = [r for r in rows if r[0].startswith("synthetic")]
     if len(synth) >= 2:
         first, last = synth[0], synth[-1]
         n0, n1 = int(first[0].split()[1]), int(last[0].split()[1])
-        print(f"scaling {n0} → {n1} modules ({n1 / n0:.0f}× the size): check {last[1] / first[1]:.1f}×, "
-              f"build {last[2] / first[2]:.1f}×")
+        print(f"\nscaling {n0} → {n1} modules ({n1 / n0:.0f}× the size), cold wall time: check "
+              f"{last[1]['cold'].wall / first[1]['cold'].wall:.1f}×, build {last[2]['cold'].wall / first[2]['cold'].wall:.1f}×")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,29 @@
 """A content-addressed cache for the parts of a build that cost time (parsed files, rendered pages, packages).
 
 An entry's key is a hash of everything its value depends on, plus the toolchain fingerprint: the
-version and the bytes of every file of course_builder itself (code, templates, static files). A
-change of the toolchain therefore misses every old entry instead of serving stale output; nothing
-is ever invalidated by hand. Entries are written atomically, so a killed build leaves no torn entry,
+version and the bytes of every file of course_builder itself (code, templates, static files), the
+Python version and the installed versions of the libraries beside its dependencies (markdown-it-py
+and nh3 shape the HTML, pydantic the pickled nodes). A change of the toolchain therefore misses
+every old entry instead of serving stale output; nothing is ever invalidated by hand. Entries are written atomically, so a killed build leaves no torn entry,
 and a cache that cannot be read or written is only slower: every problem counts as a miss.
 
 Default location: ``<course>/.course-cache/`` (the loader skips dot-folders), or ``$COURSE_CACHE_DIR``.
+``for_course()`` is how commands open it (``--no-cache``, ``--cache-dir``); ``Cache.prune()`` keeps the
+folder from growing without end; a ``Pack`` keeps many small entries (one per source file) in one
+cache file, so that a warm start reads one file instead of thousands.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
+import importlib.util
 import os
 import pickle
+import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,13 +31,44 @@ from . import __version__
 
 CACHE_DIR_NAME = ".course-cache"
 ENV_CACHE_DIR = "COURSE_CACHE_DIR"
+# prune() keeps the folder below this size, dropping the entries used longest ago first.
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+PRUNE_INTERVAL = 24 * 3600
+PRUNE_STAMP = "last-prune"
 _PACKAGE = Path(__file__).resolve().parent
+
+
+# Libraries whose version changes what is cached; the distributions installed beside them count.
+_LIBRARIES = ("markdown_it", "nh3", "pydantic", "pydantic_core", "yaml", "jinja2", "lxml")
+
+
+def installed_distributions() -> list[str]:
+    """The names of the distributions installed where the libraries are (e.g. 'nh3-0.3.8.dist-info').
+
+    The names carry the versions, and listing a folder is far cheaper than importlib.metadata or
+    importing the libraries, which a warm load does not need."""
+    folders = set()
+    for name in _LIBRARIES:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.origin:
+                folder = Path(spec.origin).parent
+                folders.add(folder.parent if spec.submodule_search_locations else folder)
+    names: list[str] = []
+    for folder in sorted(folders):
+        with contextlib.suppress(OSError):
+            names += sorted(n for n in os.listdir(folder) if n.endswith((".dist-info", ".egg-info")))
+    return names
 
 
 @lru_cache(maxsize=1)
 def toolchain_fingerprint() -> str:
-    """Hash of course_builder's version and of every file it ships (sorted, path and bytes)."""
+    """Hash of course_builder's version, every file it ships (sorted, path and bytes), the Python
+    version and the installed distributions."""
     digest = hashlib.sha256(__version__.encode())
+    digest.update(sys.version.encode() + b"\0")
+    for name in installed_distributions():
+        digest.update(name.encode() + b"\0")
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
@@ -81,6 +121,12 @@ class Cache:
         self.hits += 1
         return data
 
+    def touch(self, namespace: str, key: str) -> None:
+        """Mark an entry as used now, so that prune() keeps it (a hit does not change a file's mtime)."""
+        if self.directory is not None:
+            with contextlib.suppress(OSError):
+                os.utime(self._path(namespace, key))
+
     def put(self, namespace: str, key: str, data: bytes) -> None:
         if self.directory is None:
             return
@@ -115,4 +161,150 @@ class Cache:
         self.put(namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+    def prune(self, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+        """Delete the entries written or touched longest ago until the folder holds at most max_bytes.
+
+        Entries of an older toolchain are never hit again; they age out here. Returns the bytes freed."""
+        if self.directory is None or not self.directory.is_dir():
+            return 0
+        entries = []
+        for path in self.directory.glob("*/*/*"):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                entries.append((st.st_mtime, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        freed = 0
+        stale_tmp = time.time() - 3600  # a temporary file this old belongs to a writer that died
+        for mtime, size, path in sorted(entries):
+            if total - freed <= max_bytes and not (path.name.startswith(".tmp.") and mtime < stale_tmp):
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
+                freed += size
+        return freed
+
+    def prune_daily(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        """prune() at most once a day (a stamp file remembers when), so that commands stay fast."""
+        if self.directory is None:
+            return
+        stamp = self.directory / PRUNE_STAMP
+        try:
+            if time.time() - stamp.stat().st_mtime < PRUNE_INTERVAL:
+                return
+        except OSError:
+            pass  # never pruned (or no cache yet)
+        if self.directory.is_dir():
+            self.prune(max_bytes)
+            with contextlib.suppress(OSError):
+                stamp.touch()
+
+
 NO_CACHE = Cache(None)
+
+
+def course_state_dir(course_root: Path, name: str) -> Path:
+    """A folder for one course's state beside its cache (e.g. the preview's attempts).
+
+    In the course's own cache folder it is <course>/.course-cache/<name>; a folder named by
+    $COURSE_CACHE_DIR may serve several courses, so there each course gets its own sub-folder."""
+    if os.environ.get(ENV_CACHE_DIR):
+        return default_dir(course_root) / name / digest(str(Path(course_root).resolve()))[:16]
+    return default_dir(course_root) / name
+
+
+def for_course(course_root: Path, no_cache: bool = False, cache_dir: Path | None = None) -> Cache:
+    """The cache a command uses: none with no_cache, else cache_dir, else default_dir(course_root)."""
+    if no_cache:
+        return NO_CACHE
+    cache = Cache(Path(cache_dir) if cache_dir is not None else default_dir(course_root))
+    cache.prune_daily()
+    return cache
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Run a block without cyclic garbage collection: building or unpickling a model makes hundreds of
+    thousands of objects, hardly any of them garbage, and the collector's passes over them cost a
+    third of an unpickle and a tenth of a load. Collection resumes afterwards (and nests correctly)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            if not gc.get_freeze_count():
+                # Everything made in the block is in the youngest generation, so the first collection
+                # afterwards would scan it all (0.2 s after a cold load of 1,000 modules). Freezing
+                # and unfreezing moves it into the oldest generation without a scan; garbage among
+                # it goes with the next full collection. (Skipped if someone froze objects on purpose.)
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
+def _unpickle(data: bytes):
+    if not gc.isenabled():  # the common case inside a load: no context manager to enter
+        return pickle.loads(data)
+    with gc_paused():
+        return pickle.loads(data)
+
+
+class Pack:
+    """A memo table of many small entries, stored as one cache entry named by ``name``.
+
+    Values are found by content keys (``Cache.key``), so an entry of the pack is as safe to use as a
+    separate cache entry: the pack's name only says which table to read. ``save()`` writes the
+    entries used in this run (found or added), so entries of deleted or changed files drop out.
+    Values are pickled when added: later changes to the objects do not reach the cache."""
+
+    NAMESPACE = "packs"
+
+    def __init__(self, cache: Cache, name: str):
+        self.cache = cache
+        self.key = cache.key("pack", name)
+        self.entries: dict[str, bytes] = {}
+        self.used: set[str] = set()
+        self.added = 0
+        if cache.enabled:
+            loaded = cache.get_object(self.NAMESPACE, self.key)
+            if isinstance(loaded, dict):
+                self.entries = loaded
+
+    @property
+    def enabled(self) -> bool:
+        return self.cache.enabled
+
+    def get(self, key: str):
+        """The value stored under key, or None. Counts as a hit or miss of the cache."""
+        data = self.entries.get(key)
+        try:
+            value = None if data is None else _unpickle(data)
+        except Exception:  # a damaged entry is a miss
+            value = None
+        if value is None:
+            self.cache.misses += 1
+            return None
+        self.cache.hits += 1
+        self.used.add(key)
+        return value
+
+    def put(self, key: str, value) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.entries[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return  # a value that cannot be stored is computed again next time (a miss the tests notice)
+        self.used.add(key)
+        self.added += 1
+
+    def save(self) -> None:
+        """Write the pack if this run added entries or left some unused; else only mark it as used."""
+        if not self.enabled:
+            return
+        if not self.added and len(self.used) == len(self.entries):
+            self.cache.touch(self.NAMESPACE, self.key)
+            return
+        kept = {key: self.entries[key] for key in sorted(self.used)}
+        self.cache.put(self.NAMESPACE, self.key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        self.entries, self.added = kept, 0

@@ -23,11 +23,11 @@ def _course_dir(value: str) -> Path:
     return Path(value)
 
 
-def _load(course_dir: Path):
+def _load(course_dir: Path, cache=None):
     from .loader import NotACourse
 
     try:
-        return check_course(course_dir)
+        return check_course(course_dir, cache=cache)
     except NotACourse as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -53,6 +53,19 @@ def _failed(diagnostics, strict: bool) -> bool:
     return any(d.is_error or strict for d in diagnostics)
 
 
+def _cache_options(command):
+    """--no-cache and --cache-dir, shared by the commands that load a course (README: Cache)."""
+    command = click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                           help="cache folder [default: COURSE_DIR/.course-cache or $COURSE_CACHE_DIR]")(command)
+    return click.option("--no-cache", is_flag=True, help="neither read nor write the cache")(command)
+
+
+def _cache(course_dir: Path, no_cache: bool, cache_dir: str | None):
+    from .cache import for_course
+
+    return for_course(course_dir, no_cache=no_cache, cache_dir=Path(cache_dir) if cache_dir else None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="course")
 def cli() -> None:
@@ -66,15 +79,18 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to a file instead of stdout")
 @_VERBOSE
-def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: bool) -> None:
+@_cache_options
+def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: bool, no_cache: bool,
+          cache_dir: str | None) -> None:
     """Check a course and report every problem at once.
 
     Exit status: 0 clean (warnings allowed), 1 errors (or warnings with --strict), 2 usage or I/O problem.
     The json, sarif and github formats always hold every diagnostic.
     """
+    root = _course_dir(course_dir)
     with progress.Progress(1, progress.wanted(sys.stderr, fmt)) as shown:
         shown.step("checking the course")
-        _, diagnostics = _load(_course_dir(course_dir))
+        _, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -98,8 +114,9 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: 
 @click.option("--moodle-delivery", type=click.Choice(["scorm", "native"]), default=None,
               help="moodle-backup: modules as SCORM 1.2 activities (default) or as Pages plus a Quiz")
 @_VERBOSE
+@_cache_options
 def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool, option_pairs: tuple[str, ...],
-          moodle_delivery: str | None, verbose: bool) -> None:
+          moodle_delivery: str | None, verbose: bool, no_cache: bool, cache_dir: str | None) -> None:
     """Check the course, then build the targets (nothing is built if the check finds errors).
 
     What an output cannot hold (e.g. hints in GIFT) is one warning line per kind; --verbose lists each.
@@ -131,7 +148,9 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
     written: list[Path] = []
     with progress.Progress(1 + len(wanted), progress.wanted(sys.stderr)) as shown, collected() as notices:
         shown.step("checking the course")
-        course, diagnostics = _load(_course_dir(course_dir))
+        root = _course_dir(course_dir)
+        cache = _cache(root, no_cache, cache_dir)
+        course, diagnostics = _load(root, cache)
         if diagnostics:
             _emit(diagnostics, "text", sys.stderr, verbose)
         if _failed(diagnostics, strict):

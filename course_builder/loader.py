@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -13,9 +14,8 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from . import diagnostics as d
-from . import frontmatter, quizparse, yamlloc
+from .cache import NO_CACHE, Cache, Pack
 from .diagnostics import Diagnostic, SourceLoc
-from .markdown import Ref, render
 from .model import (
     Asset, Course, CourseSpec, GlossaryEntry, Html, Lesson, LessonMeta, Link, Module, ModuleSpec, Quiz,
     QuizMeta, Task, TaskMeta, Worksheet, WorksheetMeta,
@@ -23,6 +23,13 @@ from .model import (
 from .sources import SourceFile, Sources
 
 TASK_KINDS = typing.get_args(TaskMeta.model_fields["kind"].annotation)
+
+if typing.TYPE_CHECKING:
+    from .markdown import Ref
+
+# The parsers (frontmatter, yamlloc, quizparse, markdown) are imported where a file is parsed: a
+# load whose files all come from the cache needs none of them, and importing them (markdown-it,
+# PyYAML, nh3, a few hundred regular expressions) costs more than such a whole load.
 NUMBER_PREFIX = re.compile(r"^(\d+)[-_]")
 
 
@@ -110,6 +117,8 @@ def _data_path(data, loc: tuple) -> tuple:
 
 
 def _schema_diagnostic(cls, data, path: tuple, err: dict, fallback: SourceLoc) -> Diagnostic:
+    from . import yamlloc
+
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(path[-1])
@@ -178,27 +187,66 @@ def _type_hint(err: dict) -> str:
     return "see docs/authoring.md"
 
 
+@dataclass
+class _Parsed:
+    """What parsing one source file gave: a value and what it reported. Depends on nothing but the
+    file's text, its path and the extra key parts, except for the images it refers to, which are
+    recorded with what they resolved to and resolved again before the entry is used."""
+
+    value: object
+    diagnostics: list[Diagnostic]
+    texts: list[tuple[SourceLoc, str]]
+    resolved: list[tuple[str, SourceLoc, str, Path, Asset]]  # an image's target, loc, alt; base folder; asset
+
+
 class Loader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache: Cache = NO_CACHE):
         self.sources = Sources(root)
         self.root = self.sources.root
         self.diagnostics = self.sources.diagnostics
         self.texts: list[tuple[SourceLoc, str]] = []
+        # Parsed source files by content: a warm load parses only the files that changed.
+        self.parsed = Pack(cache, f"sources:{self.root}")
+        self._resolved: list[tuple[str, SourceLoc, str, Path, Asset]] | None = None
 
     def report(self, diagnostics) -> None:
         self.diagnostics.extend(diagnostics)
 
+    def memo(self, kind: str, source: SourceFile, parse, *key_parts: str):
+        """parse() for this file, or what it gave last time for the same text (and key_parts).
+
+        Reports parse()'s diagnostics and returns (value, texts): the caller adds the texts where
+        the course's text order wants them. parse() may only depend on the source file and
+        key_parts and report through self.diagnostics, self.texts and self.resolve."""
+        key = self.parsed.cache.key(kind, str(self.root), source.rel, source.text, *key_parts) if self.parsed.enabled else ""
+        parsed = self.parsed.get(key) if key else None
+        if parsed is not None and all(self._resolve(*ref, base)[0] == asset for *ref, base, asset in parsed.resolved):
+            self.report(parsed.diagnostics)
+            return parsed.value, parsed.texts
+        outer = self.diagnostics, self.texts, self._resolved
+        self.diagnostics, self.texts, self._resolved = [], [], []
+        try:
+            value = parse()
+            parsed = _Parsed(value, self.diagnostics, self.texts, self._resolved)
+        finally:
+            self.diagnostics, self.texts, self._resolved = outer
+        if key:
+            self.parsed.put(key, parsed)
+        self.report(parsed.diagnostics)
+        return parsed.value, parsed.texts
+
     # -- helpers
 
-    def read_yaml(self, path: Path):
-        source = self.sources.read(path)
-        if source is None:
-            return None, None
+    def yaml(self, source: SourceFile):
+        from . import yamlloc
+
         result = yamlloc.load(source.text, source.rel)
         self.report(result.diagnostics)
-        return (result.value if result.ok else None), source
+        return result.value if result.ok else None
 
     def md(self, text: str, loc: SourceLoc, lines: list[str] | None = None, inline: bool = False):
+        from .markdown import render
+
         r = render(text, loc, lines, inline=inline)
         self.report(r.diagnostics)
         if text.strip():
@@ -206,16 +254,24 @@ class Loader:
         return r
 
     def resolve(self, ref: Ref, base: Path) -> Asset:
-        if re.match(r"^[a-z][a-z0-9+.-]*:", ref.target, re.I) or ref.target.startswith("//"):
-            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt)
-        target = ref.target.split("#")[0].split("?")[0]
+        asset, problem = self._resolve(ref.target, ref.loc, ref.alt, base)
+        if problem is not None:
+            self.diagnostics.append(problem)
+        if self._resolved is not None:  # recorded as plain values: reading them back needs no parser
+            self._resolved.append((ref.target, ref.loc, ref.alt, base, asset))
+        return asset
+
+    def _resolve(self, src: str, loc: SourceLoc, alt: str, base: Path) -> tuple[Asset, Diagnostic | None]:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("//"):
+            return Asset(src=src, path=None, rel="", loc=loc, alt=alt), None
+        target = src.split("#")[0].split("?")[0]
         path = (base / unquote(target)) if target else base
         inside = self.sources.inside(path)
         if inside is None:
-            self.diagnostics.append(d.diag(d.MEDIA_OUTSIDE, ref.loc, f"'{ref.target}' points outside the course folder",
-                                           "keep media inside the course, e.g. in the module's media/ folder"))
-            return Asset(src=ref.target, path=None, rel="", loc=ref.loc, alt=ref.alt)
-        return Asset(src=ref.target, path=inside, rel=self.sources.rel(inside), loc=ref.loc, alt=ref.alt)
+            return Asset(src=src, path=None, rel="", loc=loc, alt=alt), d.diag(
+                d.MEDIA_OUTSIDE, loc, f"'{src}' points outside the course folder",
+                "keep media inside the course, e.g. in the module's media/ folder")
+        return Asset(src=src, path=inside, rel=self.sources.rel(inside), loc=loc, alt=alt), None
 
     def links(self, refs: list[Ref]) -> list[Link]:
         return [Link(href=r.target, loc=r.loc) for r in refs]
@@ -228,20 +284,29 @@ class Loader:
         course_file = self.root / "course.yaml"
         if not course_file.exists() and not course_file.is_symlink():
             raise NotACourse(f"no course.yaml in {self.root}; run the command in a course folder or pass --course DIR")
-        data, source = self.read_yaml(course_file)
-        spec = None
-        if source is not None and data is not None:
-            spec = validate(CourseSpec, data, source.loc(), self.diagnostics)
-        elif source is not None and data is None and not self.diagnostics:
-            self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "course.yaml is empty", "see docs/authoring.md"))
-        course = Course(spec=spec, root=self.root)
-        if spec is not None and spec.summary:
-            course.summary = self._html(spec.summary, spec.field_loc("summary"))
+        source = self.sources.read(course_file)
+        spec, summary = None, Html()
+        if source is not None:
+            (spec, summary), texts = self.memo("course", source, lambda: self._course_spec(source))
+            self.texts.extend(texts)
+        # Its parts are validated models already; validating them again would build the validators
+        # of every model, which a load from the cache otherwise never needs.
+        course = Course.model_construct(spec=spec, root=self.root, summary=summary)
         course.modules = self.load_modules()
         course.quizzes, course.tasks = self.load_assessments(course)
         course.glossary = self.load_glossary(spec.glossary if spec else "glossary.yaml")
         course.texts = self.texts
         return LoadResult(course, self.diagnostics)
+
+    def _course_spec(self, source: SourceFile) -> tuple[CourseSpec | None, Html]:
+        data = self.yaml(source)
+        spec = None
+        if data is not None:
+            spec = validate(CourseSpec, data, source.loc(), self.diagnostics)
+        elif not self.diagnostics:
+            self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "course.yaml is empty", "see docs/authoring.md"))
+        summary = self._html(spec.summary, spec.field_loc("summary")) if spec is not None and spec.summary else Html()
+        return spec, summary
 
     def _html(self, text: str, loc: SourceLoc) -> Html:
         r = self.md(text, loc)
@@ -254,12 +319,13 @@ class Loader:
         modules = []
         if not folder.is_dir():
             return modules
-        for index, entry in enumerate(sorted(folder.iterdir(), key=lambda p: p.name), 1):
-            if entry.name.startswith(".") or not self.sources.check_link(entry):
+        for index, entry in enumerate(sorted(os.scandir(folder), key=lambda e: e.name), 1):
+            path = Path(entry.path)
+            if entry.name.startswith(".") or entry.is_symlink() and not self.sources.check_link(path):
                 continue
             if not entry.is_dir():
                 continue
-            module = self.load_module(entry, index)
+            module = self.load_module(path, index)
             if module is not None:
                 modules.append(module)
         modules.sort(key=lambda m: (m.order, m.slug))
@@ -272,39 +338,56 @@ class Loader:
             self.diagnostics.append(d.diag(d.IO_MISSING, SourceLoc(rel + "/module.yaml"), f"module folder '{rel}' has no module.yaml",
                                            "run 'course new module <slug>' or add module.yaml"))
             return None
-        data, source = self.read_yaml(yaml_path)
+        source = self.sources.read(yaml_path)
         if source is None:
             return None
-        spec = validate(ModuleSpec, data, source.loc(), self.diagnostics) if data is not None else None
+        (spec, summary, project_work), spec_texts = self.memo("module", source, lambda: self._module_spec(source))
         if spec is None:
             return None
         prefix = NUMBER_PREFIX.match(folder.name)
         order = spec.order if spec.order is not None else (int(prefix.group(1)) if prefix else index)
         module_id = spec.id or strip_prefix(folder.name)
         lessons = [lesson for p in self.lesson_files(folder) if (lesson := self.load_lesson(p)) is not None]
-        module = Module(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons, path=folder,
-                        loc=source.loc())
-        if spec.summary:
-            module.summary = self._html(spec.summary, spec.field_loc("summary"))
-        if spec.project_work:
-            module.project_work = self._html(spec.project_work, spec.field_loc("project_work"))
-        module.worksheets = [w for p in self.sources.walk(folder / "worksheets", ".md") if (w := self.load_worksheet(p))]
+        self.texts.extend(spec_texts)
+        worksheets = [sheet for p in self.sources.walk(folder / "worksheets", ".md")
+                      if (sheet := self.load_worksheet(p)) is not None]
+        return Module.model_construct(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons,
+                                      path=folder, loc=source.loc(), summary=summary, project_work=project_work,
+                                      worksheets=worksheets)
+
+    def _module_spec(self, source: SourceFile) -> tuple[ModuleSpec | None, Html, Html]:
+        data = self.yaml(source)
+        spec = validate(ModuleSpec, data, source.loc(), self.diagnostics) if data is not None else None
+        if spec is None:
+            return None, Html(), Html()
+        summary = self._html(spec.summary, spec.field_loc("summary")) if spec.summary else Html()
+        project_work = self._html(spec.project_work, spec.field_loc("project_work")) if spec.project_work else Html()
         for obj in spec.objectives:
             self.texts.append((obj.field_loc("text"), obj.text))
-        return module
+        return spec, summary, project_work
 
     def lesson_files(self, folder: Path) -> list[Path]:
         files = []
-        for p in sorted(folder.iterdir(), key=lambda p: p.name):
-            if p.suffix == ".md" and not p.name.startswith(".") and self.sources.check_link(p):
-                files.append(p)
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            name = entry.name
+            if name.endswith(".md") and not name.startswith("."):
+                path = Path(entry.path)
+                if not entry.is_symlink() or self.sources.check_link(path):
+                    files.append(path)
         return files
 
-    def read_markdown(self, path: Path, meta_cls):
-        """(source, front matter, validated meta, rendered body) of a Markdown file with front matter, or None."""
+    def load_lesson(self, path: Path) -> Lesson | None:
         source = self.sources.read(path)
         if source is None:
             return None
+        lesson, texts = self.memo("lesson", source, lambda: self._lesson(path, source))
+        self.texts.extend(texts)
+        return lesson
+
+    def _markdown_with_meta(self, source: SourceFile, meta_cls):
+        """(front matter, validated meta, rendered body) of a Markdown file with front matter, or None."""
+        from . import frontmatter
+
         fm = frontmatter.split(source)
         self.report(fm.diagnostics)
         if fm.data is None:
@@ -312,12 +395,12 @@ class Loader:
         meta = validate(meta_cls, fm.data, source.loc(), self.diagnostics)
         if meta is None:
             return None
-        return source, fm, meta, self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
+        return fm, meta, self.md(fm.body, source.loc(fm.body_line), source.text.split("\n"))
 
-    def load_lesson(self, path: Path) -> Lesson | None:
-        if (read := self.read_markdown(path, LessonMeta)) is None:
+    def _lesson(self, path: Path, source: SourceFile) -> Lesson | None:
+        if (read := self._markdown_with_meta(source, LessonMeta)) is None:
             return None
-        source, fm, meta, r = read
+        fm, meta, r = read
         return Lesson(
             id=strip_prefix(path.stem), title=meta.title, minutes=meta.minutes,
             body=Html(markdown=fm.body, html=r.html), headings=r.headings, words=r.words,
@@ -326,9 +409,17 @@ class Loader:
         )
 
     def load_worksheet(self, path: Path) -> Worksheet | None:
-        if (read := self.read_markdown(path, WorksheetMeta)) is None:
+        source = self.sources.read(path)
+        if source is None:
             return None
-        source, fm, meta, r = read
+        sheet, texts = self.memo("worksheet", source, lambda: self._worksheet(path, source))
+        self.texts.extend(texts)
+        return sheet
+
+    def _worksheet(self, path: Path, source: SourceFile) -> Worksheet | None:
+        if (read := self._markdown_with_meta(source, WorksheetMeta)) is None:
+            return None
+        fm, meta, r = read
         for image in r.images:
             self.diagnostics.append(d.diag(d.WORKSHEET_IMAGE, image.loc, "worksheets hold text, tables and checklists, no images",
                                            "describe the figure in words, or put the image into the lesson"))
@@ -353,44 +444,55 @@ class Loader:
             source = self.sources.read(path)
             if source is None:
                 continue
-            fm = frontmatter.split(source)
-            self.report(fm.diagnostics)
-            if fm.data is None:
-                continue
-            kind = fm.data.get("kind")
-            if kind == "quiz":
-                quiz = self.load_quiz(path, source, fm, by_slug)
-                if quiz is not None:
-                    quizzes.append(quiz)
-            elif kind in TASK_KINDS:
-                task = self.load_task(path, source, fm, by_slug)
-                if task is not None:
-                    tasks.append(task)
-            else:
-                loc = fm.data.get(yamlloc.LOCS, {}).get("kind", source.loc(2, 1))
-                if kind is None:
-                    self.diagnostics.append(d.diag(d.SCHEMA_MISSING, source.loc(1, 1), "front matter has no 'kind'",
-                                                   "add 'kind: quiz', 'kind: project', 'kind: assignment' or 'kind: reflection'"))
-                else:
-                    close = difflib.get_close_matches(str(kind), ["quiz", *TASK_KINDS], n=1)
-                    self.diagnostics.append(d.diag(d.SCHEMA_TYPE, loc, f"unknown kind '{kind}'",
-                                                   f"did you mean '{close[0]}'?" if close else "kind is quiz, " + ", ".join(TASK_KINDS)))
+            # The module a quiz or task belongs to by default comes from another file: part of the key.
+            default_module = self.default_module(path, by_slug)
+            item, texts = self.memo("assessment", source, lambda: self._assessment(path, source, default_module),
+                                    default_module or "")
+            self.texts.extend(texts)
+            if isinstance(item, Quiz):
+                quizzes.append(item)
+            elif isinstance(item, Task):
+                tasks.append(item)
         return quizzes, tasks
 
-    def load_quiz(self, path: Path, source: SourceFile, fm, by_slug) -> Quiz | None:
+    def _assessment(self, path: Path, source: SourceFile, default_module: str | None) -> Quiz | Task | None:
+        from . import frontmatter, yamlloc
+
+        fm = frontmatter.split(source)
+        self.report(fm.diagnostics)
+        if fm.data is None:
+            return None
+        kind = fm.data.get("kind")
+        if kind == "quiz":
+            return self.load_quiz(path, source, fm, default_module)
+        if kind in TASK_KINDS:
+            return self.load_task(path, source, fm, default_module)
+        loc = fm.data.get(yamlloc.LOCS, {}).get("kind", source.loc(2, 1))
+        if kind is None:
+            self.diagnostics.append(d.diag(d.SCHEMA_MISSING, source.loc(1, 1), "front matter has no 'kind'",
+                                           "add 'kind: quiz', 'kind: project', 'kind: assignment' or 'kind: reflection'"))
+        else:
+            close = difflib.get_close_matches(str(kind), ["quiz", *TASK_KINDS], n=1)
+            self.diagnostics.append(d.diag(d.SCHEMA_TYPE, loc, f"unknown kind '{kind}'",
+                                           f"did you mean '{close[0]}'?" if close else "kind is quiz, " + ", ".join(TASK_KINDS)))
+        return None
+
+    def load_quiz(self, path: Path, source: SourceFile, fm, default_module: str | None) -> Quiz | None:
         meta = validate(QuizMeta, fm.data, source.loc(), self.diagnostics)
         if meta is None:
             return None
+        from . import quizparse
+
         quiz_id = meta.id or self.assessment_id(path)
         parsed = quizparse.parse(fm.body, fm.body_line, source.rel, source.text.split("\n"), quiz_id,
                                  lambda ref: self.resolve(ref, path.parent))
         self.report(parsed.diagnostics)
         self.texts.extend(parsed.texts)
-        return Quiz(id=quiz_id, meta=meta, module=meta.module or self.default_module(path, by_slug),
+        return Quiz(id=quiz_id, meta=meta, module=meta.module or default_module,
                     intro=parsed.intro, questions=parsed.questions, path=path, loc=source.loc(),
                     links=self.links(parsed.links))
 
-    def load_task(self, path: Path, source: SourceFile, fm, by_slug) -> Task | None:
+    def load_task(self, path: Path, source: SourceFile, fm, default_module: str | None) -> Task | None:
         meta = validate(TaskMeta, fm.data, source.loc(), self.diagnostics)
         if meta is None:
             return None
@@ -399,7 +501,7 @@ class Loader:
             loc = meta.field_loc(text_field)
             self.texts.extend((loc, t) for t in getattr(meta, text_field))
         return Task(id=meta.id or self.assessment_id(path), meta=meta,
-                    module=meta.module or self.default_module(path, by_slug),
+                    module=meta.module or default_module,
                     body=Html(markdown=fm.body, html=r.html), assets=[self.resolve(i, path.parent) for i in r.images],
                     links=self.links(r.links), path=path, loc=source.loc())
 
@@ -409,13 +511,23 @@ class Loader:
         path = self.root / name
         if not path.exists():
             return []
-        data, source = self.read_yaml(path)
-        if source is None or data is None:
+        source = self.sources.read(path)
+        if source is None:
+            return []
+        entries, texts = self.memo("glossary", source, lambda: self._glossary(source))
+        self.texts.extend(texts)
+        return entries
+
+    def _glossary(self, source: SourceFile) -> list[GlossaryEntry]:
+        data = self.yaml(source)
+        if data is None:
             return []
         if not isinstance(data, list):
             self.diagnostics.append(d.diag(d.YAML_NOT_MAPPING, source.loc(), "glossary must be a list of terms",
                                            "write '- term: …' entries, see docs/authoring.md"))
             return []
+        from . import yamlloc
+
         entries = []
         for item in data:
             loc = item.get(yamlloc.LOC, source.loc()) if isinstance(item, dict) else source.loc()
@@ -426,5 +538,9 @@ class Loader:
         return entries
 
 
-def load(root: Path) -> LoadResult:
-    return Loader(root).load()
+def load(root: Path, cache: Cache = NO_CACHE) -> LoadResult:
+    """Load a course; with a cache, files whose text did not change are not parsed again."""
+    loader = Loader(root, cache)
+    result = loader.load()
+    loader.parsed.save()
+    return result

@@ -84,17 +84,23 @@ def slugify(text: str) -> str:
     return text or "abschnitt"
 
 
+_SANITIZER_OPTIONS = dict(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+    # Markdown tables align columns with style="text-align:…"; nothing else may style.
+    filter_style_properties={"text-align"},
+)
+# nh3.clean() builds its sanitiser anew on every call (16 µs, more than a short text takes to clean);
+# a Cleaner (nh3 >= 0.3) is built once and cleans a short text in about 1 µs.
+_clean = (nh3.Cleaner(**_SANITIZER_OPTIONS).clean if hasattr(nh3, "Cleaner")
+          else lambda html: nh3.clean(html, **_SANITIZER_OPTIONS))
+
+
 def sanitize(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-        # Markdown tables align columns with style="text-align:…"; nothing else may style.
-        filter_style_properties={"text-align"},
-    )
+    return _clean(html)
 
 
 def _col(file_lines: list[str], line: int, needle: str, skip: int = 0) -> int:

@@ -21,7 +21,7 @@ UNKNOWN = SourceLoc("<unknown>")
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
     loc: SkipValidation[SourceLoc] = Field(default=UNKNOWN, alias="__loc__", exclude=True, repr=False)
     field_locs: SkipValidation[dict] = Field(default_factory=dict, alias="__locs__", exclude=True, repr=False)
@@ -34,7 +34,7 @@ class Node(BaseModel):
 class Html(BaseModel):
     """Markdown source and its sanitised HTML rendering."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     markdown: str = ""
     html: str = ""
 
@@ -239,7 +239,7 @@ class LessonMeta(Node):
 class Asset(BaseModel):
     """A file a text refers to (image, media), resolved against the course folder."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     src: str  # as written
     path: Path | None  # absolute; None for an external URL
     rel: str  # relative to the course root; "" for an external URL
@@ -248,13 +248,13 @@ class Asset(BaseModel):
 
 
 class Link(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     href: str
     loc: SkipValidation[SourceLoc]
 
 
 class Lesson(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     title: str
     minutes: int
@@ -295,7 +295,7 @@ class Worksheet(BaseModel):
 
 
 class Module(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     slug: str  # folder name
     order: int
@@ -330,7 +330,7 @@ class Module(BaseModel):
 class Answer(BaseModel):
     """One option of a choice, short-answer or numerical question, a matching pair or an ordering item."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     text: Html = Html()
     weight: float = 0.0  # percent of the question's points; may be negative for wrong choices
     correct: bool = False
@@ -349,7 +349,7 @@ QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-def
 
 
 class Question(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     type: QuestionType
     name: str
@@ -443,7 +443,7 @@ class TaskMeta(Node):
 
 
 class Quiz(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     meta: QuizMeta
     module: str | None
@@ -483,7 +483,7 @@ class Quiz(BaseModel):
 
 
 class Task(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     id: str
     meta: TaskMeta
     module: str | None
@@ -511,7 +511,7 @@ class GlossaryEntry(Node):
 class Course(BaseModel):
     """The whole course: what the targets compile."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     spec: CourseSpec | None  # None when course.yaml is unusable: course-level checks then stand aside
     root: Path
     modules: list[Module] = Field(default_factory=list)
@@ -537,14 +537,29 @@ class Course(BaseModel):
     def title(self) -> str:
         return self.spec.title if self.spec else ""
 
+    def _grouped(self, name: str, items: list, key) -> dict:
+        """items grouped by key(item), in course order; rebuilt when the list is replaced or changes length.
+
+        Checks and targets look up a module's quiz once per module: a scan each time made a
+        1,000-module course quadratic."""
+        cached = self._derived.get(name)
+        if cached is None or cached[0] is not items or cached[1] != len(items):
+            groups: dict = {}
+            for item in items:
+                groups.setdefault(key(item), []).append(item)
+            cached = self._derived[name] = (items, len(items), groups)
+        return cached[2]
+
     def module(self, module_id: str) -> Module | None:
-        return next((m for m in self.modules if m.id == module_id), None)
+        found = self._grouped("index:modules", self.modules, lambda m: m.id).get(module_id)
+        return found[0] if found else None
 
     def quiz_for(self, module_id: str) -> Quiz | None:
-        return next((q for q in self.quizzes if q.module == module_id), None)
+        found = self._grouped("index:quizzes", self.quizzes, lambda q: q.module).get(module_id)
+        return found[0] if found else None
 
     def tasks_for(self, module_id: str) -> list[Task]:
-        return [t for t in self.tasks if t.module == module_id]
+        return list(self._grouped("index:tasks", self.tasks, lambda t: t.module).get(module_id, ()))
 
     def webinars_for(self, module_id: str) -> list[Webinar]:
         """The webinars that name the module, in date order."""

@@ -28,9 +28,15 @@ class Sources:
 
     def __init__(self, root: Path):
         self.root = root.resolve()
+        self._prefix = os.path.join(str(self.root), "")
         self.diagnostics: list[Diagnostic] = []
 
     def rel(self, path: Path) -> str:
+        # As path.relative_to(root).as_posix(), by string: a course has thousands of files, and
+        # pathlib parses every path it makes again.
+        text = os.fspath(path)
+        if text.startswith(self._prefix) and os.sep == "/":
+            return text[len(self._prefix):]
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
@@ -71,28 +77,29 @@ class Sources:
         if not self.check_link(path):
             return None
         try:
-            size = path.stat().st_size
-            if size > MAX_TEXT_BYTES:
-                self.report(d.diag(d.IO_TOO_LARGE, loc, f"file has {size:,} bytes; sources may have at most {MAX_TEXT_BYTES:,}",
-                                   "split the text into several lessons, or move data into a media file"))
-                return None
-            raw = path.read_bytes()
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > MAX_TEXT_BYTES:
+                    self.report(d.diag(d.IO_TOO_LARGE, loc, f"file has {size:,} bytes; sources may have at most {MAX_TEXT_BYTES:,}",
+                                       "split the text into several lessons, or move data into a media file"))
+                    return None
+                raw = fh.read()
         except IsADirectoryError:
             self.report(d.diag(d.IO_UNREADABLE, loc, "expected a file, found a folder", "rename or remove the folder"))
             return None
         except OSError as exc:
             self.report(d.diag(d.IO_UNREADABLE, loc, f"cannot read file: {exc.strerror or exc}", "check the file's permissions"))
             return None
-        return self.decode(raw, rel, allow_empty)
+        return self.decode(raw, rel, allow_empty, path)
 
-    def decode(self, raw: bytes, rel: str, allow_empty: bool = False) -> SourceFile | None:
+    def decode(self, raw: bytes, rel: str, allow_empty: bool = False, path: Path | None = None) -> SourceFile | None:
         loc = SourceLoc(rel)
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():
             if not allow_empty:
                 self.report(d.diag(d.IO_EMPTY, loc, "file is empty", "write the file's content or delete it"))
-            return None if not allow_empty else SourceFile(self.root / rel, rel, "")
+            return None if not allow_empty else SourceFile(path or self.root / rel, rel, "")
         if b"\x00" in raw[:8192]:
             self.report(d.diag(d.IO_BINARY, loc, "file contains NUL bytes and looks binary, not text",
                                "a course source must be a UTF-8 text file; move binary files into media/"))
@@ -111,7 +118,7 @@ class Sources:
             self.report(d.diag(d.IO_ENCODING, SourceLoc(rel, line, col), f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", hint))
             return None
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return SourceFile(self.root / rel, rel, text)
+        return SourceFile(path or self.root / rel, rel, text)
 
     def walk(self, folder: Path, suffix: str) -> list[Path]:
         """Files with this suffix below folder, sorted; links that loop or leave are reported, not followed."""
@@ -138,9 +145,9 @@ class Sources:
                 if entry.name.startswith("."):
                     continue
                 path = Path(entry.path)
-                if not self.check_link(path):
+                if entry.is_symlink() and not self.check_link(path):
                     continue
-                if path.is_dir():
+                if entry.is_dir():
                     visit(path)
                 elif entry.name.endswith(suffix):
                     found.append(path)

@@ -58,6 +58,15 @@ def run_course(*args: str, cwd: Path | None = None) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr, exc)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cache_outside_the_sources(tmp_path_factory):
+    """`course check` and `course build` cache into <course>/.course-cache by default: in tests that
+    would be the repository and tests/fixtures/mini, which copies of the fixture would then carry
+    along. Tests that are about the default place unset the variable."""
+    os.environ["COURSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("course-cache"))
+    yield
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A fresh copy of the small valid course, to change in a test."""

@@ -33,7 +33,8 @@ class PreviewProcess:
     """`course preview COURSE --port 0` as a designer starts it; stdout and stderr are collected as they come."""
 
     def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0, env: dict | None = None):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # The preview keeps its learner state in the course's own cache folder, as for a designer.
+        env = {**{k: v for k, v in os.environ.items() if k != "COURSE_CACHE_DIR"}, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "course_builder", "preview", str(course_dir), "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
         self.stdout: list[str] = []

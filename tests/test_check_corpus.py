@@ -170,6 +170,9 @@ CASES = [
     Case("module template text left in", [(LESSON, 8, 25, "TXT003")],
          setup=replace(LESSON, "Ein Netzwerk verbindet", "Ein Netzwerk verbindet. Formulieren Sie hier die Frage. Es")),
     Case("placeholder text", [(LESSON, 8, 1, "TXT001")], setup=replace(LESSON, "Ein Netzwerk verbindet", "TODO Ein Netzwerk verbindet")),
+    # The check skips texts by substring tests first; a dotless ı still matches 'i' as the regex does.
+    Case("placeholder spelt with a dotless i", [(LESSON, 8, 5, "TXT001")],
+         setup=replace(LESSON, "Ein Netzwerk verbindet", "Ein FIXME verbindet".replace("I", "\u0131"))),
 ]
 
 

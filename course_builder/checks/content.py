@@ -13,7 +13,10 @@ from ..scaffold import placeholder_sentences
 from . import check
 
 _SVG_UNSAFE = re.compile(rb"<\s*script\b|\son[a-z]+\s*=|javascript:|<\s*foreignObject\b", re.I)
-_PLACEHOLDER = re.compile(r"\b(lorem ipsum|lorem|todo|tbd|xxx|fixme)\b", re.I)
+_PLACEHOLDER_WORDS = ("lorem ipsum", "lorem", "todo", "tbd", "xxx", "fixme")
+_PLACEHOLDER = re.compile(r"\b(" + "|".join(_PLACEHOLDER_WORDS) + r")\b", re.I)
+# Letters that re.I matches to an ASCII letter although str.lower() does not map them onto it.
+_FOLDS_TO_ASCII = "\u0131\u017f\u0130\u212a"  # ı ſ İ and the Kelvin sign
 # „ opens, “ closes in German; a straight or English closing quote after „ is a typo.
 _WRONG_CLOSING_QUOTE = re.compile(r'„[^“”"\n]*(["”])')
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^//", re.I)
@@ -52,40 +55,60 @@ def media_present_and_described(course: Course) -> list[Diagnostic]:
     return out
 
 
-def _link_targets(course: Course) -> dict[Path, set[str]]:
-    """Every file a link may point at, with its heading anchors."""
-    targets: dict[Path, set[str]] = {}
-    for m in course.modules:
-        for lesson in m.lessons:
-            targets[lesson.path.resolve()] = {slug for slug, _ in lesson.headings}
-    for t in course.tasks:
-        targets[t.path.resolve()] = set()
-    for q in course.quizzes:
-        targets[q.path.resolve()] = set()
-    return targets
+class _LinkTargets:
+    """Every file a link may point at, with its heading anchors, found as the original check found
+    them: by resolved path. Resolving walks every path component with lstat, so a link that names a
+    file exactly as the loader found it (no '..', which a folder link would change) is looked up
+    directly, and only the others are resolved (all of them on the first, then from a table)."""
+
+    def __init__(self, course: Course):
+        self.as_loaded: dict[str, set[str]] = {}
+        for m in course.modules:
+            for lesson in m.lessons:
+                self.as_loaded[str(lesson.path)] = {slug for slug, _ in lesson.headings}
+        for item in [*course.tasks, *course.quizzes]:
+            self.as_loaded[str(item.path)] = set()
+        self._resolved: dict[Path, set[str]] | None = None
+
+    @property
+    def resolved(self) -> dict[Path, set[str]]:
+        if self._resolved is None:
+            self._resolved = {Path(path).resolve(): anchors for path, anchors in self.as_loaded.items()}
+        return self._resolved
+
+    def find(self, path: Path) -> tuple[Path, set[str]] | None:
+        """(a path of the text, its anchors) for the text at path, or None."""
+        if ".." not in path.parts:
+            anchors = self.as_loaded.get(str(path))
+            if anchors is not None:
+                return path, anchors
+        real = path.resolve()
+        anchors = self.resolved.get(real)
+        return None if anchors is None else (real, anchors)
 
 
-def _check_link(link: Link, source: Path, targets: dict[Path, set[str]], out: list[Diagnostic]) -> None:
+def _check_link(link: Link, source: Path, targets: _LinkTargets, out: list[Diagnostic]) -> None:
     href = link.href
     if not href or _SCHEME.match(href):
         return
     path_part, _, anchor = href.partition("#")
-    target = (source.parent / unquote(path_part)).resolve() if path_part else source.resolve()
-    if target not in targets:
+    found = targets.find(source.parent / unquote(path_part) if path_part else source)
+    if found is None:
         if path_part and (source.parent / unquote(path_part)).is_file():
             return  # a downloadable file beside the text
-        names = sorted(p.name for p in targets if p.parent == source.parent.resolve())
+        names = sorted(p.name for p in targets.resolved if p.parent == source.parent.resolve())
         out.append(d.diag(d.LINK_BROKEN, link.loc, f"link target '{path_part}' does not exist",
                           "link to a lesson's .md file, relative to this file" + (f"; here: {', '.join(names[:6])}" if names else "")))
         return
-    if anchor and targets[target] and anchor not in targets[target]:
-        out.append(d.diag(d.LINK_ANCHOR, link.loc, f"'#{anchor}' is no heading in {target.name}",
-                          "anchors: " + ", ".join(sorted(targets[target])[:8])))
+    target, anchors = found
+    if anchor and anchors and anchor not in anchors:
+        out.append(d.diag(d.LINK_ANCHOR, link.loc, f"'#{anchor}' is no heading in {target.resolve().name}",
+                          "anchors: " + ", ".join(sorted(anchors)[:8])))
 
 
 @check
 def internal_links_resolve(course: Course) -> list[Diagnostic]:
-    targets = _link_targets(course)
+    targets = _LinkTargets(course)
     out: list[Diagnostic] = []
     for m in course.modules:
         for lesson in m.lessons:
@@ -110,9 +133,11 @@ def modules_have_lessons(course: Course) -> list[Diagnostic]:
     ]
 
 
-def _text_lines(course: Course):
-    """(file, line, column offset, text) for every line of prose in the course."""
+def _text_lines(course: Course, suspect):
+    """(file, line, column offset, text) for every line of the course's prose texts that suspect(text) lets through."""
     for loc, text in course.texts:
+        if not suspect(text):
+            continue
         for i, line in enumerate(text.split("\n")):
             yield loc.file, loc.line + i, (loc.col - 1 if i == 0 else 0), line
 
@@ -123,8 +148,18 @@ def wording(course: Course) -> list[Diagnostic]:
              for entry in course.glossary for word in entry.avoid]
     sentences = placeholder_sentences()
     scaffold_text = re.compile("|".join(map(re.escape, sentences))) if sentences else None
+    # Most texts have nothing to report; substring tests (far faster than the regexes) find those,
+    # and only the rest is scanned line by line, which reports the first placeholder of each line.
+    lowered_needles = _PLACEHOLDER_WORDS + ("„",)
+    exact_needles = tuple(word for entry in course.glossary for word in entry.avoid)
+
+    def suspect(text: str) -> bool:
+        low = text.lower()
+        return (any(n in low for n in lowered_needles) or any(n in text for n in exact_needles)
+                or any(c in text for c in _FOLDS_TO_ASCII) or any(s in text for s in sentences))
+
     out = []
-    for file, line, offset, text in _text_lines(course):
+    for file, line, offset, text in _text_lines(course, suspect):
         m = _PLACEHOLDER.search(text)
         if m:
             out.append(d.diag(d.CONTENT_PLACEHOLDER, d.SourceLoc(file, line, offset + m.start() + 1),

@@ -22,7 +22,7 @@ from typing import Callable
 
 import uvicorn
 
-from ..cache import default_dir
+from ..cache import course_state_dir, for_course
 from .app import create_app
 from .attempts import AttemptStore
 from .live import LivePreview
@@ -96,10 +96,10 @@ class _Server(uvicorn.Server):
 
 def run(course_dir: Path, port: int = 8040, open_browser: bool = False, echo=_echo) -> None:
     """Serve the preview until Ctrl-C. The first load happens before the server starts (its problems are printed)."""
-    live = LivePreview(course_dir, echo)
+    live = LivePreview(course_dir, echo, for_course(course_dir))
     live.rebuild(first=True)
     sock = bind(port)
-    attempts = AttemptStore(default_dir(live.root) / "preview" / "attempts.json")
+    attempts = AttemptStore(course_state_dir(live.root, "preview") / "attempts.json")
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     asyncio.run(_serve(live, attempts, sock, url, open_browser, echo))
     echo("preview stopped", False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..cache import NO_CACHE, Cache
 from ..diagnostics import IO_MISSING, Diagnostic, SourceLoc, diag, format_text
 from ..loader import NotACourse
 from ..model import Course
@@ -48,9 +49,11 @@ def source_names(course: Course) -> set[str]:
 
 
 class LivePreview:
-    def __init__(self, root: Path, echo: Callable[[str, bool], None]):
-        """echo(text, is_diagnostic): how lines reach the terminal (diagnostics go to stderr)."""
+    def __init__(self, root: Path, echo: Callable[[str, bool], None], cache: Cache = NO_CACHE):
+        """echo(text, is_diagnostic): how lines reach the terminal (diagnostics go to stderr); cache: the
+        course's, so that a rebuild parses only the files saved since the last one."""
         self.root = root.resolve()
+        self.cache = cache
         self.echo = echo
         self.snapshot: Snapshot | None = None
         self.last = Rebuild([])
@@ -69,7 +72,7 @@ class LivePreview:
         started = time.perf_counter()
         try:
             try:
-                course, diagnostics = load_course(self.root)
+                course, diagnostics = load_course(self.root, self.cache)
             except NotACourse as exc:
                 if first:
                     raise

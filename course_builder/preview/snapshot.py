@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import check, player
+from ..cache import NO_CACHE, Cache
 from ..diagnostics import Diagnostic
 from ..model import Course, Module, Worksheet
 from ..targets.scorm import mastery_score, runtime_files, sco_context
@@ -23,9 +24,11 @@ from ..targets.scorm import mastery_score, runtime_files, sco_context
 LMS = "scorm12"
 
 
-def load_course(root: Path) -> tuple[Course, list[Diagnostic]]:
-    """Load and check the course: the one place the preview reads the sources. Raises loader.NotACourse."""
-    return check(root)
+def load_course(root: Path, cache: Cache = NO_CACHE) -> tuple[Course, list[Diagnostic]]:
+    """Load and check the course: the one place the preview reads the sources. Raises loader.NotACourse.
+
+    With the course's cache only the files saved since the last rebuild are parsed again."""
+    return check(root, cache)
 
 
 def _structure(course: Course) -> str:
