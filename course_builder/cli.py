@@ -91,6 +91,7 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
     """Check the course, then build the targets (nothing is built if the check finds errors)."""
     from . import targets
     from .build import build as run_build
+    from .cache import Cache, default_dir
 
     extra = _options(option_pairs)
     if moodle_delivery:
@@ -109,7 +110,7 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
         click.echo("build stopped: fix the errors above first", err=True)
         sys.exit(EXIT_ERRORS)
     try:
-        written = run_build(course, wanted, Path(out), targets.BuildOptions(extra=extra))
+        written = run_build(course, wanted, Path(out), targets.BuildOptions(extra=extra), cache=Cache(default_dir(_course_dir(course_dir))))
     except targets.OptionError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:

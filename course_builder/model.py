@@ -435,10 +435,20 @@ class Course(BaseModel):
         return next((m for m in self.modules if m.id == module_id), None)
 
     def quiz_for(self, module_id: str) -> Quiz | None:
-        return next((q for q in self.quizzes if q.module == module_id), None)
+        return self._by_module("quizzes", _first_quiz_per_module).get(module_id)
 
     def tasks_for(self, module_id: str) -> list[Task]:
-        return [t for t in self.tasks if t.module == module_id]
+        return list(self._by_module("tasks", _tasks_per_module).get(module_id, ()))
+
+    def _by_module(self, field: str, index):
+        """An index, not a scan: targets ask once per module, which a scan makes quadratic in the course size.
+        Rebuilt when the list is replaced or grows (the loader fills a course step by step)."""
+        items = getattr(self, field)
+        known = self._derived.get(f"by-module:{field}")
+        if known is None or known[0] is not items or known[1] != len(items):
+            known = (items, len(items), index(items))
+            self._derived[f"by-module:{field}"] = known
+        return known[2]
 
     def certificate_quizzes(self) -> list[Quiz]:
         """The quizzes the certificate requires: 'all' means every module's quiz (not course-level self-checks)."""
@@ -464,3 +474,15 @@ class Course(BaseModel):
         return total
 
 
+def _first_quiz_per_module(quizzes: list[Quiz]) -> dict[str | None, Quiz]:
+    index: dict[str | None, Quiz] = {}
+    for quiz in quizzes:
+        index.setdefault(quiz.module, quiz)
+    return index
+
+
+def _tasks_per_module(tasks: list[Task]) -> dict[str | None, list[Task]]:
+    index: dict[str | None, list[Task]] = {}
+    for task in tasks:
+        index.setdefault(task.module, []).append(task)
+    return index

@@ -79,7 +79,7 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _page_index(course: Course) -> dict[Path, tuple[str, str]]:
+def page_index(course: Course) -> dict[Path, tuple[str, str]]:
     """Source file → (module id, page id) of the player page that shows it."""
     pages: dict[Path, tuple[str, str]] = {}
     for m in course.modules:
@@ -100,7 +100,7 @@ class _Rewriter:
     def __init__(self, course: Course, module: Module | None, ctx: PlayerContext):
         self.ctx = ctx
         self.module = module
-        self.pages = course.derived("player-pages", _page_index)
+        self.pages = course.derived("player-pages", page_index)
 
     def html(self, html: Html | str, source: Path, assets: list[Asset], page_id: str | None = None) -> Markup:
         """page_id namespaces heading ids (several lessons share one page) and #anchor links with them."""
@@ -235,6 +235,15 @@ def json_for_script(data: dict) -> Markup:
 # not the whole table with the LTI tool's teacher pages and error texts.
 RUNTIME_STRINGS = ("attempts_left", "correct", "failed", "finished", "incorrect", "no_attempts", "open_questions",
                    "page_of", "partly", "passed", "resume", "score")
+
+
+def page_inputs(course: Course, module: Module) -> tuple:
+    """Everything render_module reads, for cache keys: keep it in step with render_module below.
+
+    The page index stands for the other modules: a link to one of their pages depends on it."""
+    return (course.id, course.title, course.spec.language if course.spec else "de",
+            course.derived("player-pages", page_index), module, course.quiz_for(module.id),
+            course.tasks_for(module.id))
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:

@@ -1,7 +1,9 @@
 """Output targets, registered by name in one place.
 
 A target is a class with ``name``, ``description`` and ``build(course, out, options)`` that writes
-its files below ``out`` (a fresh, empty folder; the build moves it into place atomically).
+its files below ``out`` (a fresh, empty folder; the build moves it into place atomically). A target
+may also offer ``units(course, options)`` returning a ``course_builder.units.Units``: build.py then
+takes its files from there, made only when their inputs changed (incremental builds).
 Built-in targets are listed in BUILTIN; other packages add theirs through the entry-point group
 ``course_builder.targets``. Groups (e.g. ``scorm`` = ``scorm12`` + ``scorm2004``) expand to targets.
 """
@@ -14,6 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from ..cache import NO_CACHE, Cache
 from ..model import Course
 
 # module path → the targets it registers; imported only when a target is needed.
@@ -33,6 +36,8 @@ class BuildOptions:
     """Options every target may read; targets ignore what they do not use."""
 
     extra: dict = field(default_factory=dict)
+    # Where targets that list their files as units (course_builder.units) keep and find work already done.
+    cache: Cache = NO_CACHE
 
 
 class OptionError(ValueError):

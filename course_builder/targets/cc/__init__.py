@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 from lxml import etree
 
 from ...model import Course
-from ...zipwriter import write_zip
+from ...units import Units
+from ...zipwriter import zip_bytes
 from .. import BuildOptions, register
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -148,10 +149,23 @@ class CommonCartridge:
     name = "cc"
     description = "IMS Common Cartridge 1.1 and 1.3: the modules as LTI links to the LTI tool, in folders"
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
         tool_url = (options.extra.get("lti_url") or os.environ.get("COURSE_LTI_URL") or DEFAULT_TOOL_URL).rstrip("/")
-        tree = folders(course)
+        # folders() and manifest() read the course frame and each module's and task's title and summary.
+        inputs = (tool_url, course.spec, [(m.id, m.spec) for m in course.modules],
+                  [(t.id, t.module, t.meta) for t in course.tasks])
+        units = Units(course, self.name, options.cache)
         for version in (CC11, CC13):
-            entries = [("imsmanifest.xml", manifest(version, course, tree))]
-            entries += [(f"{link.ident}.xml", link_xml(version, link, tool_url)) for _, _, links in tree for link in links]
-            write_zip(out / f"{course.id}-{version.suffix}.imscc", entries)
+            units.add(f"{course.id}-{version.suffix}.imscc", lambda version=version: self._cartridge(
+                course, version, tool_url), inputs)
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
+
+    @staticmethod
+    def _cartridge(course: Course, version: Version, tool_url: str) -> bytes:
+        tree = folders(course)
+        entries = [("imsmanifest.xml", manifest(version, course, tree))]
+        entries += [(f"{link.ident}.xml", link_xml(version, link, tool_url)) for _, _, links in tree for link in links]
+        return zip_bytes(entries)

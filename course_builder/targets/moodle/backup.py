@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo
 
 from ... import timeline
 from ...i18n import strings
+from ...cache import NO_CACHE, Cache
 from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
+from ...units import Units
 from .. import BuildOptions, OptionError, register
 from . import scorm_seam
 from .backup_xml import NULL, El, document, el
@@ -64,7 +66,7 @@ class MoodleBackupTarget:
     name = "moodle-backup"
     description = "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
         delivery = str(options.extra.get("moodle-delivery", "scorm"))
         if delivery not in DELIVERIES:
             raise OptionError(f"moodle-delivery must be one of {', '.join(DELIVERIES)}, not '{delivery}'")
@@ -74,9 +76,16 @@ class MoodleBackupTarget:
             raise OptionError(f"participants must be a whole number, not '{options.extra['participants']}'") from None
         if participants < 0:
             raise OptionError("participants must not be negative")
-        entries = Backup(course, delivery, participants).entries()
-        name = filename(course)
-        (out / name).write_bytes(tar_gz_bytes(entries.items(), first=(".ARCHIVE_INDEX",)))
+        units = Units(course, self.name, options.cache)
+        # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
+        units.add(filename(course), lambda: tar_gz_bytes(
+            Backup(course, delivery, participants, options.cache).entries().items(), first=(".ARCHIVE_INDEX",)),
+            (delivery, participants, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
+             course.tasks))
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
 
 
 def filename(course: Course) -> str:
@@ -172,8 +181,9 @@ class Activity:
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
-    def __init__(self, course: Course, delivery: str, participants: int):
+    def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE):
         self.course = course
+        self.cache = cache
         self.spec = course.spec
         self.delivery = delivery
         self.participants = max(0, participants)
@@ -371,7 +381,7 @@ class Backup:
                     epoch(webinar.date, end) - epoch(webinar.date, start), location=webinar.join_url)
 
     def _module(self, section: Section, module: Module) -> None:
-        package = scorm_seam.package(self.course, module) if self.delivery == "scorm" else None
+        package = scorm_seam.package(self.course, module, self.cache) if self.delivery == "scorm" else None
         if self.delivery == "scorm" and package is None:
             log.warning("moodle-backup: no SCORM 1.2 package builder is available; module '%s' is delivered "
                         "natively (Pages and a Quiz)", module.id)

@@ -137,6 +137,11 @@ def bank(course: Course) -> Bank:
     return Bank(top, categories)
 
 
+def bank_inputs(course: Course) -> tuple:
+    """Everything bank() reads, for cache keys: the course frame, each module's title and summary, every quiz."""
+    return (course.spec, [(m.id, m.spec) for m in course.modules], course.quizzes)
+
+
 def _quizzes_in_course_order(course: Course) -> list[Quiz]:
     order = {m.id: i for i, m in enumerate(course.modules)}
     return sorted(course.quizzes, key=lambda q: (order.get(q.module or "", len(order)), q.id))
