@@ -79,7 +79,8 @@ class MoodleBackupTarget:
         units = Units(course, self.name, options.cache)
         # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
         units.add(filename(course), lambda: tar_gz_bytes(
-            Backup(course, delivery, participants, options.cache).entries().items(), first=(".ARCHIVE_INDEX",)),
+            Backup(course, delivery, participants, options.cache).entries().items(), first=(".ARCHIVE_INDEX",),
+            cache=options.cache),
             (delivery, participants, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
              course.tasks))
         return units
