@@ -13,6 +13,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import targets
@@ -27,23 +28,27 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
         options = dataclasses.replace(options, cache=cache)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in target_names:
-        target = targets.get(name)()
-        final = out / name
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
-        try:
-            if hasattr(target, "units"):
-                units = target.units(course, options)
-                for path in units:
-                    _stage(staging / path, final / path, units.bytes(path))
-            else:
-                target.build(course, staging, options)
-                _keep_unchanged(staging, final)
-            _swap_in(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        written.append(final)
+    # Replaced folders are deleted while the next target builds (deleting a large site is slow disk work).
+    with ThreadPoolExecutor(max_workers=1) as deleter:
+        for name in target_names:
+            target = targets.get(name)()
+            final = out / name
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
+            try:
+                if hasattr(target, "units"):
+                    units = target.units(course, options)
+                    for path in units:
+                        _stage(staging / path, final / path, units.bytes(path))
+                else:
+                    target.build(course, staging, options)
+                    _keep_unchanged(staging, final)
+                replaced = _swap_in(staging, final)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            if replaced is not None:
+                deleter.submit(shutil.rmtree, replaced, ignore_errors=True)
+            written.append(final)
     return written
 
 
@@ -90,13 +95,14 @@ def _link(old: Path, new: Path) -> bool:
         return False
 
 
-def _swap_in(staging: Path, final: Path) -> None:
-    """Replace final by staging with renames only, so readers never see a half-written folder."""
+def _swap_in(staging: Path, final: Path) -> Path | None:
+    """Replace final by staging with renames only, so readers never see a half-written folder.
+    Returns the folder that now holds the replaced output, for the caller to delete."""
     os.chmod(staging, 0o755)
     if final.exists() or final.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
         os.replace(final, old / final.name)
         os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
+        return old
+    os.replace(staging, final)
+    return None
