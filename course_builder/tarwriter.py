@@ -48,8 +48,10 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     """The .tar.gz of entries (archive name, content); names in `first` come first, then folders and files sorted.
 
     The tar stream is compressed in runs of entries, each run on its own (a full flush between runs), so
-    that a run whose entries did not change is taken from the cache instead of compressed again; a
-    run ends after an entry whose name hashes to 0 mod RUN_SPREAD, so one changed entry changes one run.
+    that a run whose entries did not change is taken from the cache instead of compressed again. A run
+    ends after an entry whose name hashes to 0 mod RUN_SPREAD, and a large entry (a SCORM package, a
+    video) is a run of its own; where runs end depends on each entry alone, so one changed entry
+    changes one run.
     """
     items = dict()
     for name, data in entries:
@@ -60,8 +62,12 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     rest = sorted([n for n in items if n not in first] + folders_of(items))
     runs: list[list[tuple[str, bytes | None]]] = [[]]
     for name in order + rest:
-        runs[-1].append((name, None if name.endswith("/") else items[name]))
-        if zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0:
+        data = None if name.endswith("/") else items[name]
+        large = data is not None and len(data) >= LARGE_ENTRY
+        if large and runs[-1]:
+            runs.append([])
+        runs[-1].append((name, data))
+        if large or zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0:
             runs.append([])
     parts, crc, size = [], 0, 0
     for run in runs:
@@ -74,7 +80,8 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     return _GZIP_HEADER + b"".join(parts) + struct.pack("<LL", crc, size & 0xFFFFFFFF)
 
 
-RUN_SPREAD = 32
+RUN_SPREAD = 16
+LARGE_ENTRY = 16 * 1024
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, mtime 0, best compression, any OS
 _FINAL_BLOCK = b"\x03\x00"  # an empty final block closes the deflate stream
 _RUN_NAMESPACE = "tar-gz-run"
