@@ -161,7 +161,12 @@ class _Fingerprinter:
             return known[1]
         if isinstance(value, bytes):
             return b"b%d:" % len(value) + value
-        if value is None or isinstance(value, (str, int, float, Path, dt.date, dt.time)):
+        if isinstance(value, str):
+            data = value.encode("utf-8", "surrogatepass")
+            return b"s%d:" % len(data) + data
+        if value is None or isinstance(value, (int, float)):
+            return b"n" + repr(value).encode() + b";"
+        if isinstance(value, (Path, dt.date, dt.time)):
             data = pydantic_core.to_json(value).replace(self.root, b"<course>")
             return b"v%d:" % len(data) + data
         # An input the fingerprint cannot see into could hide a change: refuse rather than serve stale output.
