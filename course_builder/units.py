@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import pickle
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -91,8 +92,10 @@ def memo(cache: Cache, course: Course, what: str, inputs: tuple, make: Callable[
     entry = cache.get_object(UNIT_NAMESPACE, key)
     if isinstance(entry, tuple) and len(entry) == 2:
         data, warnings = entry
-        for name, level, message in warnings:  # a warm build warns as the cold one did
-            logging.getLogger(name).log(level, "%s", message)
+        for fields in warnings:  # a warm build warns as the cold one did, extra fields and all
+            logger = logging.getLogger(fields["name"])
+            if logger.isEnabledFor(fields["levelno"]):
+                logger.handle(logging.makeLogRecord(fields))
         return data
     with _warnings_recorded() as warnings:
         data = make()
@@ -103,10 +106,15 @@ def memo(cache: Cache, course: Course, what: str, inputs: tuple, make: Callable[
 class _Recorder(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
-        self.records: list[tuple[str, int, str]] = []
+        self.records: list[dict] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
+        fields = dict(record.__dict__, msg=record.getMessage(), args=None, exc_info=None, exc_text=None)
+        try:
+            pickle.dumps(fields)
+        except Exception:  # an extra field that cannot be stored: keep what every handler reads
+            fields = {k: fields[k] for k in ("name", "levelno", "levelname", "msg", "args", "pathname", "lineno")}
+        self.records.append(fields)
 
 
 @contextmanager
