@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import sys
 import tarfile
 import zlib
 from functools import lru_cache
@@ -91,7 +92,7 @@ def _compressed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cach
     """(deflated bytes ending in a full flush, crc32 and length of the raw tar bytes) of one run of entries."""
     key = None
     if cache.enabled:
-        h = hashlib.sha256(b"%d" % mtime)
+        h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
         for name, data in run:
             h.update(b"\0" + name.encode("utf-8") + b"\0" + (b"/" if data is None else hashlib.sha256(data).digest()))
         key = cache.key(_RUN_NAMESPACE, h.digest())

@@ -18,7 +18,11 @@ import hashlib
 import logging
 import os
 import pickle
+import sys
+import zlib
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -69,7 +73,7 @@ class Units:
         data = self.bytes(path)
         if not self.cache.enabled:
             return member(path, data)
-        key = self.cache.key("zip-member", path, hashlib.sha256(data).digest())
+        key = self.cache.key("zip-member", runtime_fingerprint(), path, hashlib.sha256(data).digest())
         found = self.cache.get_object(MEMBER_NAMESPACE, key)
         if not isinstance(found, Member):
             found = member(path, data)
@@ -88,7 +92,7 @@ def memo(cache: Cache, course: Course, what: str, inputs: tuple, make: Callable[
     """make() cached under a key of what and the fingerprint of inputs (also for bytes several targets share)."""
     if not cache.enabled:
         return make()
-    key = cache.key(what, fingerprint(course, *inputs))
+    key = cache.key(what, runtime_fingerprint(), fingerprint(course, *inputs))
     entry = cache.get_object(UNIT_NAMESPACE, key)
     if isinstance(entry, tuple) and len(entry) == 2:
         data, warnings = entry
@@ -130,6 +134,25 @@ def _warnings_recorded():
 
 
 # --- fingerprints -----------------------------------------------------------------------------
+
+
+# Libraries whose output ends up in the files: templates, minified runtime, XML. (The parsers that make
+# the model need not be here: a different parse gives a different model, hence other keys.)
+_OUTPUT_LIBRARIES = ("jinja2", "markupsafe", "rjsmin", "rcssmin", "lxml")
+
+
+@lru_cache(maxsize=1)
+def runtime_fingerprint() -> str:
+    """What besides course_builder's own files shapes the bytes: Python (tarfile, json), zlib (every
+    compressed byte) and the versions of the output libraries. An upgrade misses every old entry."""
+    parts = [sys.version, zlib.ZLIB_RUNTIME_VERSION]
+    for name in _OUTPUT_LIBRARIES:
+        try:
+            parts.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} absent")
+    return "\n".join(parts)
+
 
 
 def fingerprint(course: Course, *values: Any) -> str:

@@ -129,17 +129,24 @@ def test_a_changed_option_is_not_served_stale(course_dir: Path, tmp_path: Path, 
     assert warm != default
 
 
-def test_a_changed_toolchain_misses_every_entry(course_dir: Path, tmp_path: Path, monkeypatch):
-    """A code or template change alters the toolchain fingerprint; an entry from the old code is never used."""
+@pytest.mark.parametrize("change", ["toolchain", "runtime"])
+def test_a_changed_toolchain_is_not_served_stale(course_dir: Path, tmp_path: Path, monkeypatch, change: str):
+    """A code or template change alters the toolchain fingerprint, an upgrade of Python, zlib or an output
+    library the runtime fingerprint: an entry made by the old code is never used for what the new code makes."""
+    from course_builder import units
     from course_builder.targets.moodle import gift
 
     store = Cache(tmp_path / "cache")
     run(course_dir, tmp_path / "warm", store)
     monkeypatch.setattr(gift, "render", lambda bank: "// the new exporter\n")
-    monkeypatch.setattr(cache_mod, "toolchain_fingerprint", lambda: "course_builder of tomorrow")
+    if change == "toolchain":
+        monkeypatch.setattr(cache_mod, "toolchain_fingerprint", lambda: "course_builder of tomorrow")
+    else:
+        monkeypatch.setattr(units, "runtime_fingerprint", lambda: "jinja2==99")
     hits = store.hits
     warm = run(course_dir, tmp_path / "warm", store)
-    assert store.hits == hits  # nothing was taken from the old toolchain's entries
+    if change == "toolchain":
+        assert store.hits == hits  # nothing at all was taken from the old toolchain's entries
     assert warm["gift/questions.gift.txt"] == b"// the new exporter\n"
     assert warm == cold(course_dir, tmp_path / "cold")
 

@@ -29,7 +29,7 @@ from ...i18n import strings
 from ...cache import NO_CACHE, Cache
 from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
-from ...units import Units
+from ...units import Units, runtime_fingerprint
 from .. import BuildOptions, OptionError, register
 from . import scorm_seam
 from .backup_xml import NULL, El, document, el
@@ -550,7 +550,7 @@ class Backup:
 
     def _read_manifest(self, package: bytes) -> scorm_seam.Manifest:
         """What Moodle reads from a package, kept by the package's hash (a 1,000-module backup reads 1,000)."""
-        key = self.cache.key("scorm-manifest", hashlib.sha256(package).digest())
+        key = self.cache.key("scorm-manifest", runtime_fingerprint(), hashlib.sha256(package).digest())
         found = self.cache.get_object("scorm-manifest", key)
         if not isinstance(found, scorm_seam.Manifest):
             found = scorm_seam.read_manifest(package)
