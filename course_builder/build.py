@@ -19,6 +19,7 @@ from pathlib import Path
 from . import targets
 from .cache import NO_CACHE, Cache
 from .model import Course
+from .units import templates_cached_in
 
 
 def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None,
@@ -29,7 +30,7 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     out.mkdir(parents=True, exist_ok=True)
     written = []
     # Replaced folders are deleted while the next target builds (deleting a large site is slow disk work).
-    with ThreadPoolExecutor(max_workers=1) as deleter:
+    with ThreadPoolExecutor(max_workers=1) as deleter, templates_cached_in(options.cache):
         for name in target_names:
             target = targets.get(name)()
             final = out / name

@@ -26,6 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import jinja2
+import jinja2.bccache
 import pydantic_core
 from pydantic import BaseModel
 
@@ -35,6 +37,7 @@ from .zipwriter import Member, member
 
 UNIT_NAMESPACE = "unit"
 MEMBER_NAMESPACE = "zip-member"
+TEMPLATE_NAMESPACE = "template"
 
 
 class Units:
@@ -131,6 +134,45 @@ def _warnings_recorded():
         yield recorder.records
     finally:
         logger.removeHandler(recorder)
+
+
+# --- compiled templates ------------------------------------------------------------------------
+
+
+class _TemplateBytecode(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept in the build's cache: a fresh `course build` process would
+    otherwise compile the player's templates again, which costs more than rendering a changed page.
+
+    The target environments share this one object; it stores nothing outside a build (build.py makes
+    the build's cache active), so the LTI tool and tests without a cache compile as before."""
+
+    active: Cache = NO_CACHE
+
+    def _key(self, bucket: jinja2.bccache.Bucket) -> str:
+        return self.active.key("template", runtime_fingerprint(), bucket.key, bucket.checksum)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.active.enabled:
+            data = self.active.get(TEMPLATE_NAMESPACE, self._key(bucket))
+            if data is not None:
+                bucket.bytecode_from_string(data)  # a stale or foreign entry resets the bucket: Jinja compiles
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.active.enabled:
+            self.active.put(TEMPLATE_NAMESPACE, self._key(bucket), bucket.bytecode_to_string())
+
+
+TEMPLATES = _TemplateBytecode()
+
+
+@contextmanager
+def templates_cached_in(cache: Cache):
+    """Keep compiled templates in cache while the block runs (one build)."""
+    previous, TEMPLATES.active = TEMPLATES.active, cache
+    try:
+        yield
+    finally:
+        TEMPLATES.active = previous
 
 
 # --- fingerprints -----------------------------------------------------------------------------

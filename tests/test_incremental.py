@@ -246,3 +246,21 @@ def test_the_cli_builds_with_a_cache_in_the_course_folder(course_dir: Path, tmp_
     assert any((course_dir / cache_mod.CACHE_DIR_NAME).rglob("*"))
     # The cache folder is not part of the course: a second build sees the same sources.
     assert run_course("build", str(course_dir), "-t", "scorm12", "--out", str(tmp_path / "out")).code == 0
+
+
+def test_a_fresh_process_renders_from_compiled_templates_in_the_cache(course_dir: Path, tmp_path: Path):
+    """`course build` is a new process each time: the second one takes the compiled templates from the cache."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, cache_mod.ENV_CACHE_DIR: str(tmp_path / "cache")}
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"out{n}"
+        edit_lesson(course_dir)  # each process renders a changed page, so it needs the module template
+        subprocess.run([sys.executable, "-m", "course_builder", "build", str(course_dir), "-t", "html", "-t", "scorm12",
+                        "--out", str(out)], check=True, capture_output=True, env=env)
+        outs.append(files(out))
+    assert any((tmp_path / "cache" / "template").rglob("*"))
+    reference = cold(course_dir, tmp_path / "cold")
+    assert outs[1] == {name: data for name, data in reference.items() if name.startswith(("html/", "scorm12/"))}

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from ..i18n import strings
 from ..markdown import rewrite_urls
 from ..model import Asset, Course, Html, Module, Question, Quiz
+from ..units import TEMPLATES
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -46,6 +47,7 @@ def stable_order(key: str, items: list) -> list:
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("course_builder.player", "templates"),
+        bytecode_cache=TEMPLATES,
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,

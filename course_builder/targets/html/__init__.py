@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ... import player
 from ...i18n import strings
 from ...model import Course
-from ...units import Units
+from ...units import TEMPLATES, Units
 from ...zipwriter import zip_members
 from .. import BuildOptions, register
 from ...timeline import events, weeks
@@ -37,7 +37,7 @@ def outline(course: Course) -> tuple:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("course_builder.targets.html", "templates"),
+    env = Environment(loader=PackageLoader("course_builder.targets.html", "templates"), bytecode_cache=TEMPLATES,
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["date"] = lambda day: day.strftime("%d.%m.%Y") if isinstance(day, dt.date) else ""

@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ... import player
 from ...cache import NO_CACHE, Cache
 from ...model import Course, Module
-from ...units import Units, memo
+from ...units import TEMPLATES, Units, memo
 from ...zipwriter import Member, member, members, zip_members
 from .. import BuildOptions, register, register_group
 
@@ -38,7 +38,7 @@ SUSPEND_LIMIT = {"scorm12": 4096, "scorm2004": 64000}
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("course_builder.targets.scorm", "templates"),
+    return Environment(loader=PackageLoader("course_builder.targets.scorm", "templates"), bytecode_cache=TEMPLATES,
                        autoescape=select_autoescape(["xml", "j2"]), undefined=StrictUndefined,
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
