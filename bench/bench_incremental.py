@@ -5,6 +5,7 @@ For the bundled course (a copy) and synthetic courses (bench_build.synthetic_cou
   - in-process times of the build step alone (course_builder.build.build, all targets), per target
     and in total, cold (empty cache) and warm (after one lesson edit; after no change);
   - the load + check step of the same runs (another part of issue 11 makes that incremental);
+  - the build step in a fresh process (as `course build` runs it), warm after one edit;
   - the whole CLI (`python -m course_builder build`, fresh process) warm after one edit, next to the
     start-up baseline (`course --version`).
 Each warm build's outputs are compared with a cold build of the same sources: a figure only counts
@@ -30,6 +31,19 @@ from course_builder import check, targets  # noqa: E402
 from course_builder.build import build  # noqa: E402
 from course_builder.cache import Cache  # noqa: E402
 
+FRESH_BUILD_STEP = """
+import logging, sys, time
+from pathlib import Path
+logging.getLogger().addHandler(logging.NullHandler())
+from course_builder import check, targets
+from course_builder.build import build
+from course_builder.cache import Cache
+names = targets.names()
+course, _ = check(Path(sys.argv[1]))
+start = time.perf_counter()
+build(course, names, Path(sys.argv[2]), cache=Cache(Path(sys.argv[3])))
+print(time.perf_counter() - start)
+"""
 BUNDLED_PARTS = ("course.yaml", "glossary.yaml", "modules", "assessments")
 
 
@@ -94,6 +108,13 @@ def measure(label: str, root: Path, work: Path, repeat: int) -> None:
     identical = same_tree(out, cold_out)
     shutil.rmtree(cold_out)
 
+    fresh = []  # the build step as a designer's `course build` runs it: in a new process (templates from the cache)
+    for n in range(repeat):
+        edit(lesson, 50 + n)
+        proc = subprocess.run([sys.executable, "-c", FRESH_BUILD_STEP, str(root), str(out), str(cache.directory)],
+                              capture_output=True, text=True, check=True)
+        fresh.append(float(proc.stdout))
+
     cli_args = COURSE + ["build", str(root), "--out", str(work / "cli-out")]
     subprocess.run(cli_args, capture_output=True, env=_env(cache))  # warm the CLI's cache
     cli = []
@@ -119,6 +140,7 @@ def measure(label: str, root: Path, work: Path, repeat: int) -> None:
     rest_warm = sum(median(t[n] for t in edited_targets) for n in rest)
     print(f"  {'all but .mbz':16} {rest_cold * 1000:9.1f} {rest_warm * 1000:16.1f} {rest_cold / rest_warm:6.1f}×")
     print(f"  {'build step, CPU':16} {cold_cpu * 1000:9.1f} {median(cpus) * 1000:16.1f} {cold_cpu / median(cpus):6.1f}×")
+    print(f"  build step in a fresh process, warm after one edit: {median(fresh) * 1000:.1f} ms")
     print(f"  load + check     {load_cold * 1000:9.1f} {median(loads) * 1000:16.1f}   (not incremental in this branch)")
     print(f"  whole CLI, warm after one edit: {median(cli) * 1000:.0f} ms")
 
