@@ -1,14 +1,25 @@
-"""Run targets; every target's output folder appears whole or not at all."""
+"""Run targets; every target's output folder appears whole or not at all.
+
+Each target writes into a fresh staging folder that then replaces <out>/<target> by renames. A file
+whose bytes are the same as in the folder it replaces is not written again: the staging folder gets
+a hard link to the old file, so it keeps its inode and mtime (LMS uploads, rsync and make see no
+change), while the swap stays atomic. Targets that list their files as units (units.py) are built
+incrementally from the cache; other targets (plug-ins) build as before.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import targets
+from .cache import NO_CACHE, Cache
 from .model import Course
+from .units import templates_cached_in
 
 
 def check_options(target_names: list[str], options: targets.BuildOptions) -> None:
@@ -19,31 +30,89 @@ def check_options(target_names: list[str], options: targets.BuildOptions) -> Non
             check(targets.get(name)(), options)
 
 
-def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None) -> list[Path]:
+def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None,
+          cache: Cache = NO_CACHE) -> list[Path]:
     options = options or targets.BuildOptions()
     check_options(target_names, options)
+    if cache.enabled:
+        options = dataclasses.replace(options, cache=cache)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in target_names:
-        target = targets.get(name)()
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
-        try:
-            target.build(course, staging, options)
-            _swap_in(staging, out / name)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        written.append(out / name)
+    # Replaced folders are deleted while the next target builds (deleting a large site is slow disk work).
+    with ThreadPoolExecutor(max_workers=1) as deleter, templates_cached_in(options.cache):
+        for name in target_names:
+            target = targets.get(name)()
+            final = out / name
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
+            try:
+                if hasattr(target, "units"):
+                    units = target.units(course, options)
+                    for path in units:
+                        _stage(staging / path, final / path, units.bytes(path))
+                else:
+                    target.build(course, staging, options)
+                    _keep_unchanged(staging, final)
+                replaced = _swap_in(staging, final)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            if replaced is not None:
+                deleter.submit(shutil.rmtree, replaced, ignore_errors=True)
+            written.append(final)
     return written
 
 
-def _swap_in(staging: Path, final: Path) -> None:
-    """Replace final by staging with renames only, so readers never see a half-written folder."""
+def _stage(path: Path, old: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not (_same_bytes(old, data) and _link(old, path)):
+        path.write_bytes(data)
+
+
+def _keep_unchanged(staging: Path, final: Path) -> None:
+    """Replace each staged file whose bytes equal the old one by a link to the old one."""
+    if not final.is_dir():
+        return
+    for path in staging.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        old = final / path.relative_to(staging)
+        try:
+            if os.lstat(old).st_size != path.stat().st_size:
+                continue
+        except OSError:
+            continue
+        link = path.with_name(f".{path.name}.link")
+        if _same_bytes(old, path.read_bytes()) and _link(old, link):
+            os.replace(link, path)
+
+
+def _same_bytes(old: Path, data: bytes) -> bool:
+    try:
+        st = os.lstat(old)
+        if not os.path.isfile(old) or os.path.islink(old) or st.st_size != len(data):
+            return False
+        return old.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _link(old: Path, new: Path) -> bool:
+    """Hard-link old at new; False where the file system cannot (the caller then writes a copy)."""
+    try:
+        os.link(old, new)
+        return True
+    except OSError:
+        return False
+
+
+def _swap_in(staging: Path, final: Path) -> Path | None:
+    """Replace final by staging with renames only, so readers never see a half-written folder.
+    Returns the folder that now holds the replaced output, for the caller to delete."""
     os.chmod(staging, 0o755)
     if final.exists() or final.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
         os.replace(final, old / final.name)
         os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
+        return old
+    os.replace(staging, final)
+    return None

@@ -160,7 +160,7 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
             check_options(wanted, targets.BuildOptions(extra=extra))  # all of them, before any target writes
             for name in wanted:  # one at a time, so that the progress display can name it
                 shown.step(f"building {name}")
-                written += run_build(course, [name], Path(out), targets.BuildOptions(extra=extra))
+                written += run_build(course, [name], Path(out), targets.BuildOptions(extra=extra), cache=cache)
         except targets.OptionError as exc:
             raise click.UsageError(str(exc)) from None
         except OSError as exc:

@@ -588,5 +588,3 @@ class Course(BaseModel):
         if quiz is not None:
             total += quiz.meta.minutes or 0
         return total
-
-

@@ -79,4 +79,5 @@ class Progress:
     def _update(self) -> None:
         if self._display:
             display, task = self._display
-            display.update(task, description=self.current, completed=self.done)
+            # Drawn now, not at the next tick: a step shorter than rich's refresh interval is still shown.
+            display.update(task, description=self.current, completed=self.done, refresh=True)

@@ -55,6 +55,18 @@ def docx_bytes(course: Course, module: Module, sheet: Worksheet) -> bytes:
         return zip_bytes((info.filename, packed.read(info)) for info in packed.infolist())
 
 
+def worksheet_inputs(course: Course, module: Module, sheet: Worksheet) -> tuple:
+    """Everything docx_bytes reads, for cache keys: keep it in step with docx_bytes."""
+    return (course.spec, course.root.as_posix(), module.spec, sheet)
+
+
+def add_worksheet_units(units, course: Course, module: Module, prefix: str = "") -> None:
+    """The module's worksheets as units of a target (course_builder.units), each built only when it changed."""
+    for sheet in module.worksheets:
+        units.add(prefix + sheet.rel(course.root), lambda sheet=sheet: docx_bytes(course, module, sheet),
+                  worksheet_inputs(course, module, sheet))
+
+
 def worksheet_files(course: Course, module: Module) -> dict[str, bytes]:
     """Output path (beside the source, .docx) → bytes, for every worksheet of the module."""
     return {sheet.rel(course.root): docx_bytes(course, module, sheet) for sheet in module.worksheets}

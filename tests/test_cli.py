@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import REPO, run_course
 
 LESSON = "modules/01-grundlagen/01-einstieg.md"
@@ -94,16 +95,32 @@ def test_unknown_target_is_a_usage_error(mini: Path, tmp_path: Path):
     assert "unknown target" in run.output
 
 
-def test_failing_target_leaves_nothing_half_written(mini: Path, tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("hook", ["units", "build"])
+def test_failing_target_leaves_nothing_half_written(mini: Path, tmp_path: Path, monkeypatch, hook: str):
+    """Both kinds of target: one that lists units (built incrementally) and a plug-in with build() only."""
     from course_builder.targets.html import HtmlSite
+    from course_builder.units import Units
 
     out = tmp_path / "out"
 
-    def explode(self, course, staging, options):
-        (staging / "partial.html").write_text("half")
+    def no_space():
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(HtmlSite, "build", explode)
+    def explode_units(self, course, options):
+        units = Units(course, "html", options.cache)
+        units.add("index.html", lambda: b"whole")
+        units.add("partial.html", no_space)
+        return units
+
+    def explode_build(self, course, staging, options):
+        (staging / "partial.html").write_text("half")
+        no_space()
+
+    if hook == "units":
+        monkeypatch.setattr(HtmlSite, "units", explode_units)
+    else:
+        monkeypatch.delattr(HtmlSite, "units")
+        monkeypatch.setattr(HtmlSite, "build", explode_build)
     run = run_course("build", str(mini), "--out", str(out))
     assert run.code == 2
     assert "No space left" in run.stderr

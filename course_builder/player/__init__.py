@@ -25,6 +25,7 @@ from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
 from ..model import Answer, Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
+from ..units import TEMPLATES
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -52,6 +53,7 @@ def stable_order(key: str, items: list) -> list:
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("course_builder.player", "templates"),
+        bytecode_cache=TEMPLATES,
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -91,19 +93,35 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _page_index(course: Course) -> dict[Path, tuple[str, str]]:
+def page_index(course: Course) -> dict[Path, tuple[str, str]]:
     """Source file → (module id, page id) of the player page that shows it."""
     pages: dict[Path, tuple[str, str]] = {}
+    resolve = _Resolver()
     for m in course.modules:
         for lesson in m.lessons:
-            pages[lesson.path.resolve()] = (m.id, f"lesson-{lesson.id}")
+            pages[resolve(lesson.path)] = (m.id, f"lesson-{lesson.id}")
     for quiz in course.quizzes:
         if quiz.module:
-            pages[quiz.path.resolve()] = (quiz.module, "quiz")
+            pages[resolve(quiz.path)] = (quiz.module, "quiz")
     for task in course.tasks:
         if task.module:
-            pages[task.path.resolve()] = (task.module, f"task-{task.id}")
+            pages[resolve(task.path)] = (task.module, f"task-{task.id}")
     return pages
+
+
+class _Resolver:
+    """Path.resolve() for many files in few folders: each folder is resolved once (a course of 1,000
+    modules has 4,000 sources, and resolving each walks every component of its path)."""
+
+    def __init__(self):
+        self.folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            folder = self.folders[path.parent] = path.parent.resolve()
+        real = folder / path.name
+        return real.resolve() if real.is_symlink() else real
 
 
 class _Rewriter:
@@ -112,7 +130,7 @@ class _Rewriter:
     def __init__(self, course: Course, module: Module | None, ctx: PlayerContext):
         self.ctx = ctx
         self.module = module
-        self.pages = course.derived("player-pages", _page_index)
+        self.pages = course.derived("player-pages", page_index)
 
     def html(self, html: Html | str, source: Path, assets: list[Asset], page_id: str | None = None) -> Markup:
         """page_id namespaces heading ids (several lessons share one page) and #anchor links with them."""
@@ -329,6 +347,15 @@ def json_for_script(data: dict) -> Markup:
 # not the whole table with the LTI tool's teacher pages and error texts.
 RUNTIME_STRINGS = ("attempts_left", "correct", "failed", "finished", "incorrect", "no_attempts", "open_questions",
                    "page_of", "partly", "passed", "resume", "score", "submit_failed")
+
+
+def page_inputs(course: Course, module: Module) -> tuple:
+    """Everything render_module reads, for cache keys: keep it in step with render_module below.
+
+    The page index stands for the other modules: a link to one of their pages depends on it."""
+    return (course.id, course.title, course.spec.language if course.spec else "de",
+            course.derived("player-pages", page_index), module, course.quiz_for(module.id),
+            course.tasks_for(module.id), course.webinars_for(module.id))
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:

@@ -1,7 +1,9 @@
 """Output targets, registered by name in one place.
 
 A target is a class with ``name``, ``description`` and ``build(course, out, options)`` that writes
-its files below ``out`` (a fresh, empty folder; the build moves it into place atomically).
+its files below ``out`` (a fresh, empty folder; the build moves it into place atomically). A target
+may also offer ``units(course, options)`` returning a ``course_builder.units.Units``: build.py then
+takes its files from there, made only when their inputs changed (incremental builds).
 Built-in targets are listed in BUILTIN with their descriptions, so listing them imports none of
 them; other packages add theirs through the entry-point group ``course_builder.targets``.
 Groups (e.g. ``scorm`` = ``scorm12`` + ``scorm2004``) expand to targets.
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from ..cache import NO_CACHE, Cache
 
 if TYPE_CHECKING:  # the model pulls in pydantic; `course targets` must not pay for it
     from ..model import Course
@@ -49,6 +53,8 @@ class BuildOptions:
     """Options every target may read; targets ignore what they do not use."""
 
     extra: dict = field(default_factory=dict)
+    # Where targets that list their files as units (course_builder.units) keep and find work already done.
+    cache: Cache = NO_CACHE
 
 
 class OptionError(ValueError):

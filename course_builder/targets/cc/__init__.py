@@ -28,7 +28,8 @@ from urllib.parse import urlencode
 from lxml import etree
 
 from ...model import Course
-from ...zipwriter import write_zip
+from ...units import Units
+from ...zipwriter import zip_bytes
 from .. import BuildOptions, OptionError, register
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -169,11 +170,24 @@ class CommonCartridge:
         if tool_url(options) is None:
             raise OptionError(f"cc: no LTI tool URL, so the cartridge's links would lead nowhere; {URL_HINT}")
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
         self.check_options(options)
         url = tool_url(options)
-        tree = folders(course)
+        # folders() and manifest() read the course frame and each module's and task's title and summary.
+        inputs = (url, course.spec, [(m.id, m.spec) for m in course.modules],
+                  [(t.id, t.module, t.meta) for t in course.tasks])
+        units = Units(course, self.name, options.cache)
         for version in (CC11, CC13):
-            entries = [("imsmanifest.xml", manifest(version, course, tree))]
-            entries += [(f"{link.ident}.xml", link_xml(version, link, url)) for _, _, links in tree for link in links]
-            write_zip(out / f"{course.id}-{version.suffix}.imscc", entries)
+            units.add(f"{course.id}-{version.suffix}.imscc", lambda version=version: self._cartridge(
+                course, version, url), inputs)
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
+
+    @staticmethod
+    def _cartridge(course: Course, version: Version, url: str) -> bytes:
+        tree = folders(course)
+        entries = [("imsmanifest.xml", manifest(version, course, tree))]
+        entries += [(f"{link.ident}.xml", link_xml(version, link, url)) for _, _, links in tree for link in links]
+        return zip_bytes(entries)

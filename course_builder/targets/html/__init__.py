@@ -12,7 +12,7 @@ Layout of <out>/html/:
 
 from __future__ import annotations
 
-import shutil
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -20,14 +20,24 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ... import player
 from ...i18n import strings
 from ...model import Course
-from ...worksheets import worksheet_files
-from ...zipwriter import zip_directory
+from ...units import TEMPLATES, Units
+from ...worksheets import add_worksheet_units
+from ...zipwriter import zip_members
 from .. import BuildOptions, register
 from ...timeline import events, weeks
 
 
+def outline(course: Course) -> tuple:
+    """What the overview page reads: the course, and of each module, quiz and task its frame, not its text."""
+    return (course.spec, course.summary, course.glossary,
+            [(m.id, m.slug, m.order, m.spec, m.summary, [(l.id, l.title, l.minutes) for l in m.lessons])
+             for m in course.modules],
+            [(q.id, q.module, q.meta) for q in course.quizzes], [(t.id, t.module, t.meta) for t in course.tasks])
+
+
+@lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("course_builder.targets.html", "templates"),
+    env = Environment(loader=PackageLoader("course_builder.targets.html", "templates"), bytecode_cache=TEMPLATES,
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["date"] = player.date_text
@@ -40,41 +50,41 @@ class HtmlSite:
     name = "html"
     description = "static website of the course: overview, schedule, module players, glossary"
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
         lang = course.spec.language if course.spec else "de"
-        ui = strings(lang)
-        env = _env()
-        (out / "assets").mkdir(parents=True)
+        common = {"course": course, "ui": strings(lang), "lang": lang}
+        pages = course.derived("player-pages", player.page_index)
+        units = Units(course, self.name, options.cache)
         for name, content in player.static_files().items():
-            (out / "assets" / name).write_bytes(content)
+            units.add(f"assets/{name}", lambda content=content: content)
+        media = [a for module in course.modules for a in player.module_assets(course, module)]
+        media += [a for task in course.tasks for a in task.assets if a.path is not None and a.path.is_file()]
+        for asset in media:
+            units.add(f"files/{asset.rel}", asset.path.read_bytes)
         for module in course.modules:
-            for asset in player.module_assets(course, module):
-                self._copy(asset.path, out / "files" / asset.rel)
-            for rel, data in worksheet_files(course, module).items():
-                (out / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
-                (out / "files" / rel).write_bytes(data)
-        for task in course.tasks:
-            for asset in task.assets:
-                if asset.path is not None and asset.path.is_file():
-                    self._copy(asset.path, out / "files" / asset.rel)
+            add_worksheet_units(units, course, module, "files/")
         for module in course.modules:
             page_dir = f"module/{module.id}"
-            ctx = self._context(page_dir)
-            target = out / page_dir / "index.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(player.render_module(course, module, ctx), encoding="utf-8")
-        common = {"course": course, "ui": ui, "lang": lang}
-        (out / "index.html").write_text(env.get_template("index.html.j2").render(
-            weeks=weeks(course), events=events(course), **common), encoding="utf-8")
-        (out / "glossar.html").write_text(env.get_template("glossary.html.j2").render(**common), encoding="utf-8")
+            units.add(f"{page_dir}/index.html", lambda module=module, page_dir=page_dir: player.render_module(
+                course, module, self._context(page_dir)).encode("utf-8"), player.page_inputs(course, module))
+        units.add("index.html", lambda: _env().get_template("index.html.j2").render(
+            weeks=weeks(course), events=events(course), **common).encode("utf-8"), outline(course))
+        units.add("glossar.html", lambda: _env().get_template("glossary.html.j2").render(**common).encode("utf-8"),
+                  (course.spec, course.glossary))
         for task in course.tasks:
-            if task.module:
-                continue
-            html = player.text_html(course, task.body, task.path, task.assets, self._context("aufgaben"))
-            target = out / "aufgaben" / f"{task.id}.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(env.get_template("task.html.j2").render(task=task, body=html, **common), encoding="utf-8")
-        zip_directory(out, out / f"{course.id}-html.zip")
+            if not task.module:
+                units.add(f"aufgaben/{task.id}.html", lambda task=task: self._task_page(course, task, common),
+                          (course.spec, task, pages))
+        site = list(units)
+        units.add(f"{course.id}-html.zip", lambda: zip_members(units.member(path) for path in site))
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
+
+    def _task_page(self, course: Course, task, common: dict) -> bytes:
+        html = player.text_html(course, task.body, task.path, task.assets, self._context("aufgaben"))
+        return _env().get_template("task.html.j2").render(task=task, body=html, **common).encode("utf-8")
 
     @staticmethod
     def _context(page_dir: str) -> player.PlayerContext:
@@ -85,8 +95,3 @@ class HtmlSite:
             home_href=player.relative(page_dir, "index.html"),
             runtime={"lms": "none"},
         )
-
-    @staticmethod
-    def _copy(source: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)

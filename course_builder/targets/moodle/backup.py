@@ -28,8 +28,10 @@ from zoneinfo import ZoneInfo
 
 from ... import player, timeline
 from ...i18n import strings
+from ...cache import NO_CACHE, Cache
 from ...model import Course, Module, Quiz, Task
 from ...tarwriter import folders_of, tar_gz_bytes
+from ...units import Units, runtime_fingerprint
 from ...worksheets import worksheet_files
 from .. import BuildOptions, OptionError, register
 from ..notices import notice
@@ -63,12 +65,22 @@ MIMETYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", "
              ".txt": "text/plain", ".woff2": "font/woff2"}
 
 
+# The files every activity folder holds that say nothing about the activity (no overrides, filters, events).
+_EMPTY_ACTIVITY_FILES = {
+    "roles.xml": document(El("roles").add(El("role_overrides"), El("role_assignments"))),
+    "filters.xml": document(El("filters").add(El("filter_actives"), El("filter_configs"))),
+    "calendar.xml": document(El("events")),
+    "competencies.xml": document(El("course_module_competencies").add(El("competencies"))),
+    "grade_history.xml": document(El("grade_history").add(El("grade_grades"))),
+}
+
+
 @register
 class MoodleBackupTarget:
     name = "moodle-backup"
     description = "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
         delivery = str(options.extra.get("moodle-delivery", "scorm"))
         if delivery not in DELIVERIES:
             raise OptionError(f"moodle-delivery must be one of {', '.join(DELIVERIES)}, not '{delivery}'")
@@ -78,9 +90,17 @@ class MoodleBackupTarget:
             raise OptionError(f"participants must be a whole number, not '{options.extra['participants']}'") from None
         if participants < 0:
             raise OptionError("participants must not be negative")
-        entries = Backup(course, delivery, participants).entries()
-        name = filename(course)
-        (out / name).write_bytes(tar_gz_bytes(entries.items(), first=(".ARCHIVE_INDEX",)))
+        units = Units(course, self.name, options.cache)
+        # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
+        units.add(filename(course), lambda: tar_gz_bytes(
+            Backup(course, delivery, participants, options.cache).entries().items(), first=(".ARCHIVE_INDEX",),
+            cache=options.cache),
+            (delivery, participants, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
+             course.tasks))
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
 
 
 def filename(course: Course) -> str:
@@ -206,8 +226,9 @@ def random_filter(category_id: int) -> str:
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
-    def __init__(self, course: Course, delivery: str, participants: int):
+    def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE):
         self.course = course
+        self.cache = cache
         self.spec = course.spec
         self.delivery = delivery
         self.participants = max(0, participants)
@@ -408,7 +429,7 @@ class Backup:
                     epoch(webinar.date, end) - epoch(webinar.date, start), location=webinar.join_url)
 
     def _module(self, section: Section, module: Module) -> None:
-        package = scorm_seam.package(self.course, module) if self.delivery == "scorm" else None
+        package = scorm_seam.package(self.course, module, self.cache) if self.delivery == "scorm" else None
         if self.delivery == "scorm" and package is None:
             notice(log, "moodle-backup: no SCORM 1.2 package builder is available; {n} modules are delivered "
                         "natively (Pages and a Quiz)",
@@ -554,7 +575,7 @@ class Backup:
         return a
 
     def _scorm(self, section: Section, module: Module, package: bytes) -> Activity:
-        manifest = scorm_seam.read_manifest(package)
+        manifest = self._read_manifest(package)
         zipname = scorm_seam.package_name(self.course, module)
         pass_mark = scorm_seam.pass_mark(self.course, module)
         a = self._activity("scorm", section, module.title, dict(
@@ -594,6 +615,15 @@ class Backup:
         if quiz is not None and any(q is quiz for q in self.course.certificate_quizzes()):
             self.completion_cms.append(a)
         return a
+
+    def _read_manifest(self, package: bytes) -> scorm_seam.Manifest:
+        """What Moodle reads from a package, kept by the package's hash (a 1,000-module backup reads 1,000)."""
+        key = self.cache.key("scorm-manifest", runtime_fingerprint(), hashlib.sha256(package).digest())
+        found = self.cache.get_object("scorm-manifest", key)
+        if not isinstance(found, scorm_seam.Manifest):
+            found = scorm_seam.read_manifest(package)
+            self.cache.put_object("scorm-manifest", key, found)
+        return found
 
     @staticmethod
     def _scorm_status(manifest) -> int:
@@ -916,11 +946,7 @@ class Backup:
             f"{d}/{a.modname}.xml": document(activity),
             f"{d}/inforef.xml": document(inforef),
             f"{d}/grades.xml": document(grades),
-            f"{d}/roles.xml": document(El("roles").add(El("role_overrides"), El("role_assignments"))),
-            f"{d}/filters.xml": document(El("filters").add(El("filter_actives"), El("filter_configs"))),
-            f"{d}/calendar.xml": document(El("events")),
-            f"{d}/competencies.xml": document(El("course_module_competencies").add(El("competencies"))),
-            f"{d}/grade_history.xml": document(El("grade_history").add(El("grade_grades"))),
+            **{f"{d}/{name}": data for name, data in _EMPTY_ACTIVITY_FILES.items()},
         }
 
     # -- questions -------------------------------------------------------------------

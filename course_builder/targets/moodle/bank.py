@@ -158,6 +158,11 @@ def _pools(cat: Category, quiz: Quiz) -> list[Category]:
     return pools
 
 
+def bank_inputs(course: Course) -> tuple:
+    """Everything bank() reads, for cache keys: the course frame, each module's title and summary, every quiz."""
+    return (course.spec, [(m.id, m.spec) for m in course.modules], course.quizzes)
+
+
 def _quizzes_in_course_order(course: Course) -> list[Quiz]:
     order = {m.id: i for i, m in enumerate(course.modules)}
     return sorted(course.quizzes, key=lambda q: (order.get(q.module or "", len(order)), q.id))

@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 
 from ...model import Course
+from ...units import Units
 from .. import BuildOptions, register
 from ..notices import notice
-from .bank import Bank, MoodleQuestion, Text, bank, number, php_float
+from .bank import Bank, MoodleQuestion, Text, bank, bank_inputs, number, php_float
 
 log = logging.getLogger(__name__)
 FILENAME = "questions.gift.txt"
@@ -30,8 +31,13 @@ class GiftTarget:
     name = "gift"
     description = "question bank as GIFT text (without what GIFT cannot express; warnings say what)"
 
+    def units(self, course: Course, options: BuildOptions) -> Units:
+        units = Units(course, self.name, options.cache)
+        units.add(FILENAME, lambda: render(bank(course)).encode("utf-8"), bank_inputs(course))
+        return units
+
     def build(self, course: Course, out: Path, options: BuildOptions) -> None:
-        (out / FILENAME).write_bytes(render(bank(course)).encode("utf-8"))
+        self.units(course, options).write(out)
 
 
 def escape(value: str) -> str:

@@ -13,8 +13,9 @@ import html as htmllib
 from pathlib import Path
 
 from ...model import Course
+from ...units import Units
 from .. import BuildOptions, register
-from .bank import Bank, Category, MoodleAnswer, MoodleQuestion, Text, bank, number, percent
+from .bank import Bank, Category, MoodleAnswer, MoodleQuestion, Text, bank, bank_inputs, number, percent
 
 FILENAME = "questions.xml"
 XML_TYPE = {"match": "matching"}  # qformat_xml::get_qtype: the exporter's name for a few types
@@ -25,8 +26,13 @@ class MoodleXmlTarget:
     name = "moodle-xml"
     description = "question bank as Moodle XML (one category per module), for Question bank → Import"
 
+    def units(self, course: Course, options: BuildOptions) -> Units:
+        units = Units(course, self.name, options.cache)
+        units.add(FILENAME, lambda: render(bank(course)).encode("utf-8"), bank_inputs(course))
+        return units
+
     def build(self, course: Course, out: Path, options: BuildOptions) -> None:
-        (out / FILENAME).write_bytes(render(bank(course)).encode("utf-8"))
+        self.units(course, options).write(out)
 
 
 def render(b: Bank) -> str:

@@ -1,7 +1,7 @@
 """Where the Moodle backup meets the SCORM 1.2 target: the module's package and what Moodle reads from it.
 
 The backup embeds exactly the per-module package that `course build -t scorm12` writes
-(course_builder.targets.scorm.package). Moodle does not parse a restored package again: the backup
+(course_builder.targets.scorm.module_package). Moodle does not parse a restored package again: the backup
 must carry the SCOs (as scorm_parse_scorm in mod/scorm/datamodels/scormlib.php makes them) and the
 unpacked files (file area mod_scorm/content) beside the zip (mod_scorm/package). Both come from here.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ...cache import NO_CACHE, Cache
 from ...model import Course, Module
 
 VERSION = "scorm12"
@@ -39,13 +40,13 @@ class Manifest:
     files: list[tuple[str, bytes]]  # every file of the zip, by its path in the zip
 
 
-def package(course: Course, module: Module) -> bytes | None:
+def package(course: Course, module: Module, cache: Cache = NO_CACHE) -> bytes | None:
     """The module's SCORM 1.2 package as the scorm12 target writes it; None if that target is not installed."""
     try:
         from ..scorm import module_package
     except ImportError:
         return None
-    return module_package(course, module, VERSION)
+    return module_package(course, module, VERSION, cache)
 
 
 def package_name(course: Course, module: Module) -> str:

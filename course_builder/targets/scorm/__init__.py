@@ -25,9 +25,11 @@ import rjsmin
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ... import player
+from ...cache import NO_CACHE, Cache
 from ...model import Course, Module
-from ...worksheets import worksheet_files
-from ...zipwriter import write_zip, zip_bytes
+from ...units import TEMPLATES, Units, memo
+from ...worksheets import worksheet_files, worksheet_inputs
+from ...zipwriter import Member, member, members, zip_members
 from .. import BuildOptions, register
 
 VERSIONS = ("scorm12", "scorm2004")
@@ -37,7 +39,7 @@ SUSPEND_LIMIT = {"scorm12": 4096, "scorm2004": 64000}
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("course_builder.targets.scorm", "templates"),
+    return Environment(loader=PackageLoader("course_builder.targets.scorm", "templates"), bytecode_cache=TEMPLATES,
                        autoescape=select_autoescape(["xml", "j2"]), undefined=StrictUndefined,
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
@@ -75,30 +77,33 @@ def mastery_score(course: Course, module: Module) -> str | None:
     return _number(mastery_percent(course, module)) if graded else None
 
 
-def _sco(course: Course, module: Module, version: str) -> tuple[dict, dict[str, bytes]]:
-    """One module as a SCO: its manifest facts and its files (page and media)."""
+def _sco(course: Course, module: Module, files: list[str]) -> dict:
+    """One module as a SCO: its manifest facts (files: the page, media and worksheets it carries)."""
+    mastery = mastery_score(course, module)
+    return {"id": module.id, "title": module.title, "href": f"{module.id}/index.html", "files": sorted(files),
+            "mastery": mastery,
+            "measure": _number(mastery_percent(course, module) / 100) if mastery is not None else None}
+
+
+def _sco_files(course: Course, module: Module, version: str) -> dict[str, bytes]:
+    """The files of a module's SCO: its player page, its media and its worksheets."""
     files = {f"{module.id}/index.html": player.render_module(course, module, sco_context(version)).encode("utf-8")}
     for asset in player.module_assets(course, module):
         files[f"files/{asset.rel}"] = asset.path.read_bytes()
     files.update((f"files/{rel}", data) for rel, data in worksheet_files(course, module).items())
-    mastery = mastery_score(course, module)
-    sco = {"id": module.id, "title": module.title, "href": f"{module.id}/index.html", "files": sorted(files),
-           "mastery": mastery,
-           "measure": _number(mastery_percent(course, module) / 100) if mastery is not None else None}
-    return sco, files
+    return files
 
 
-def package(course: Course, modules: list[Module], version: str, identifier: str, title: str) -> list[tuple[str, bytes]]:
-    """The zip entries of one package holding the given modules, one SCO each."""
-    scos, files = [], dict(runtime_files())
-    for module in modules:
-        sco, sco_files = _sco(course, module, version)
-        scos.append(sco)
-        files.update(sco_files)
-    manifest = _env().get_template(f"imsmanifest-{version}.xml.j2").render(
+def _manifest(course: Course, scos: list[dict], version: str, identifier: str, title: str) -> Member:
+    text = _env().get_template(f"imsmanifest-{version}.xml.j2").render(
         identifier=identifier, title=title, scos=scos, assets=sorted(runtime_files()),
         lang=course.spec.language if course.spec else "de", multi=len(scos) > 1)
-    return [("imsmanifest.xml", manifest.encode("utf-8")), *files.items()]
+    return member("imsmanifest.xml", text.encode("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _runtime_members() -> dict[str, Member]:
+    return {name: member(name, data) for name, data in runtime_files().items()}
 
 
 def mastery_percent(course: Course, module: Module) -> float:
@@ -110,20 +115,50 @@ def package_name(course: Course, module: Module, version: str) -> str:
     return f"{course.id}-{module.id}-{version}"
 
 
-def module_package(course: Course, module: Module, version: str) -> bytes:
-    """A module's own package, built once per build: the Moodle backup embeds these very bytes."""
-    return course.derived(f"{version}-package:{module.id}", lambda c: zip_bytes(
-        package(c, [module], version, package_name(c, module, version), module.title)))
+def module_package(course: Course, module: Module, version: str, cache: Cache = NO_CACHE) -> bytes:
+    """A module's own package, made once per build (the Moodle backup embeds these very bytes) and
+    cached across builds under the module page's and its worksheets' inputs."""
+    def make(c: Course) -> bytes:
+        files = _sco_files(c, module, version)
+        scos = [_sco(c, module, list(files))]
+        manifest = _manifest(c, scos, version, package_name(c, module, version), module.title)
+        return zip_members([manifest, *_runtime_members().values(), *(member(n, d) for n, d in files.items())])
+
+    # The page's inputs are the package's: its name, title, language and mastery score come from them too.
+    def inputs(c: Course) -> tuple:
+        return player.page_inputs(c, module), [worksheet_inputs(c, module, sheet) for sheet in module.worksheets]
+
+    return course.derived(f"{version}-package:{module.id}", lambda c: memo(
+        cache, c, f"{version}-package", inputs(c), lambda: make(c)))
+
+
+def course_package(course: Course, version: str, cache: Cache = NO_CACHE) -> bytes:
+    """The whole course in one package, one SCO per module: assembled from the modules' own packages,
+    whose compressed pages and media it reuses, so that changing one module compresses one page."""
+    scos: list[dict] = []
+    entries = dict(_runtime_members())
+    for module in course.modules:
+        parts = members(module_package(course, module, version, cache))
+        files = [name for name in parts if name != "imsmanifest.xml" and name not in entries]
+        scos.append(_sco(course, module, files))
+        entries.update((name, parts[name]) for name in files)
+    manifest = _manifest(course, scos, version, f"{course.id}-{version}", course.title)
+    return zip_members([manifest, *entries.values()])
 
 
 class _Scorm:
     name = ""
 
-    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+    def units(self, course: Course, options: BuildOptions) -> Units:
+        units = Units(course, self.name, options.cache)
         for module in course.modules:
-            (out / f"{package_name(course, module, self.name)}.zip").write_bytes(module_package(course, module, self.name))
-        write_zip(out / f"{course.id}-{self.name}.zip",
-                  package(course, course.modules, self.name, f"{course.id}-{self.name}", course.title))
+            units.add(f"{package_name(course, module, self.name)}.zip",
+                      lambda module=module: module_package(course, module, self.name, options.cache))
+        units.add(f"{course.id}-{self.name}.zip", lambda: course_package(course, self.name, options.cache))
+        return units
+
+    def build(self, course: Course, out: Path, options: BuildOptions) -> None:
+        self.units(course, options).write(out)
 
 
 @register
@@ -136,4 +171,3 @@ class Scorm12(_Scorm):
 class Scorm2004(_Scorm):
     name = "scorm2004"
     description = "SCORM 2004 4th edition packages: one per module and one for the whole course"
-
