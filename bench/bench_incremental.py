@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_build import COURSE, REPO, synthetic_course, timed  # noqa: E402
+from bench_build import COURSE, REPO, copy_course, synthetic_course, timed  # noqa: E402
 
 from course_builder import check, targets  # noqa: E402
 from course_builder.build import build  # noqa: E402
@@ -44,17 +44,6 @@ start = time.perf_counter()
 build(course, names, Path(sys.argv[2]), cache=Cache(Path(sys.argv[3])))
 print(time.perf_counter() - start)
 """
-BUNDLED_PARTS = ("course.yaml", "glossary.yaml", "modules", "assessments")
-
-
-def bundled_copy(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for part in BUNDLED_PARTS:
-        source = REPO / part
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, root / part)
-    return root
-
-
 def first_lesson(root: Path) -> Path:
     return sorted((root / "modules").glob("*/0*.md"))[0]
 
@@ -162,7 +151,7 @@ def main() -> None:
     print(f"python start-up + import baseline (course --version): {startup * 1000:.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        measure("bundled course", bundled_copy(tmp_path / "bundled" / "course"), tmp_path / "bundled", args.repeat)
+        measure("bundled course", copy_course(REPO, tmp_path / "bundled" / "course"), tmp_path / "bundled", args.repeat)
         for size in [int(s) for s in args.sizes.split(",") if s]:
             work = tmp_path / f"synthetic-{size}"
             measure(f"synthetic {size} modules", synthetic_course(work / "course", size), work, max(1, args.repeat // 2))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,18 +14,15 @@ from pathlib import Path
 
 from scorm_support import PageWatch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from bench_build import copy_course  # noqa: E402  (one copy of the bundled course for tests and benches)
+
 REPO = Path(__file__).resolve().parent.parent
 URL_LINE = re.compile(r"at (http://127\.0\.0\.1:\d+/)")
-# What the bundled course is made of (the repository's root holds the course and the tool).
-COURSE_PARTS = ("course.yaml", "glossary.yaml", "modules", "assessments")
 
 
 def copy_bundled_course(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in COURSE_PARTS:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target / name)
-    return target
+    return copy_course(REPO, target)
 
 
 class PreviewProcess:

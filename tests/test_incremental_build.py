@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_course
+from preview_support import copy_course
 
 from course_builder import cache as cache_mod
 from course_builder import check, targets
@@ -28,12 +29,7 @@ MEDIA = "modules/01-netzwerke-aufbauen/media/netzwerkkarte.svg"
 @pytest.fixture
 def course_dir(tmp_path: Path) -> Path:
     """A copy of the bundled course that a test may edit."""
-    root = tmp_path / "course"
-    root.mkdir()
-    for part in ("course.yaml", "glossary.yaml", "modules", "assessments"):
-        source = REPO / part
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, root / part)
-    return root
+    return copy_course(REPO, tmp_path / "course")
 
 
 def files(out: Path) -> dict[str, bytes]:
