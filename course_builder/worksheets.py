@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import docx
@@ -27,26 +28,32 @@ CHECKBOXES = {"[ ]": "☐", "[x]": "☒", "[X]": "☒"}
 HEADING_LEVELS = {f"h{n}": n for n in range(1, 7)}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WRITING_SPACE = Cm(1.2)
+# XML 1.0 has no place for most control characters; a stray one in a source must not break the document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def docx_bytes(course: Course, module: Module, sheet: Worksheet) -> bytes:
     document = docx.Document()
     _set_language(document, course.spec.language if course.spec else "de")
     props = document.core_properties
-    props.title, props.subject = sheet.title, f"{module.title} – {course.title}"
-    props.author = props.last_modified_by = ", ".join(o.name for o in course.spec.organisers) if course.spec else ""
+    props.title, props.subject = _xml(sheet.title), _xml(f"{module.title} – {course.title}")
+    props.author = props.last_modified_by = _xml(", ".join(o.name for o in course.spec.organisers) if course.spec else "")
     props.created = props.modified = props.last_printed = FIXED_DATE
-    props.revision, props.keywords, props.comments = 1, "", sheet.description
-    document.add_heading(sheet.title, level=0)
+    props.revision, props.keywords, props.comments = 1, "", _xml(sheet.description)
+    document.add_heading(_xml(sheet.title), level=0)
     if sheet.description:
-        document.add_paragraph().add_run(sheet.description).italic = True
+        document.add_paragraph().add_run(_xml(sheet.description)).italic = True
     footer = document.sections[0].footer.paragraphs[0]
-    footer.text = f"{course.title} · {module.title}"
+    footer.text = _xml(f"{course.title} · {module.title}")
     footer.runs[0].font.size = Pt(8)
-    for element in lxml_html.fragments_fromstring(sheet.body.html) if sheet.body.html.strip() else []:
+    for element in lxml_html.fragments_fromstring(_xml(sheet.body.html)) if sheet.body.html.strip() else []:
         if isinstance(element, str):
             if element.strip():
-                document.add_paragraph(element.strip())
+                document.add_paragraph(_xml(element.strip()))
             continue
         _block(document, element)
     buffer = io.BytesIO()
@@ -86,7 +93,7 @@ def _set_language(document, lang: str) -> None:
 def _block(document, element) -> None:
     tag = element.tag
     if tag in HEADING_LEVELS:
-        document.add_heading(element.text_content().strip(), level=min(HEADING_LEVELS[tag], 4))
+        document.add_heading(_xml(element.text_content().strip()), level=min(HEADING_LEVELS[tag], 4))
     elif tag in ("ul", "ol"):
         _list(document, element, "List Number" if tag == "ol" else "List Bullet")
     elif tag == "table":
@@ -155,7 +162,7 @@ def _inline(paragraph, element, bold: bool = False, italic: bool = False, skip_l
 
 
 def _run(paragraph, text: str, bold: bool, italic: bool) -> None:
-    text = " ".join(text.split()) if "\n" in text else text
+    text = _xml(" ".join(text.split()) if "\n" in text else text)
     if not text:
         return
     run = paragraph.add_run(text)

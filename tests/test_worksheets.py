@@ -92,3 +92,12 @@ def test_lti_tool_serves_the_worksheet(tmp_path):
         assert response.content[:2] == b"PK"
     finally:
         tool.close()
+
+
+def test_control_characters_in_a_worksheet_do_not_break_the_document(mini):
+    sheet = mini / "modules/01-grundlagen/worksheets/netzwerkkarte.md"
+    text = sheet.read_text(encoding="utf-8")
+    sheet.write_text(text.replace("## Checkliste", "## Check\x07liste").replace("Alle Schulen", "Alle \x1bSchulen"),
+                     encoding="utf-8")  # (the front matter is YAML, which refuses them itself)
+    texts = [p.text for p in sheet_document(mini).paragraphs]
+    assert "Checkliste" in texts and "☐ Alle Schulen eingetragen" in texts
