@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -133,48 +134,78 @@ def modules_have_lessons(course: Course) -> list[Diagnostic]:
     ]
 
 
-def _text_lines(course: Course, suspect):
-    """(file, line, column offset, text) for every line of the course's prose texts that suspect(text) lets through."""
-    for loc, text in course.texts:
-        if not suspect(text):
-            continue
-        for i, line in enumerate(text.split("\n")):
-            yield loc.file, loc.line + i, (loc.col - 1 if i == 0 else 0), line
+# Wording findings per text, for the rules in force (glossary's avoid list, template sentences): a
+# long-running process (course preview) scans again only the texts that changed since its last check.
+_WORDING_MEMO: dict[tuple, list[Diagnostic]] = {}
+_WORDING_MEMO_LIMIT = 100_000
 
 
 @check
 def wording(course: Course) -> list[Diagnostic]:
-    avoid = [(re.compile(rf"(?<![\w:]){re.escape(word)}(?![\w:])"), word, entry.term)
-             for entry in course.glossary for word in entry.avoid]
+    avoid = {word: entry.term for entry in course.glossary for word in entry.avoid}
     sentences = placeholder_sentences()
-    scaffold_text = re.compile("|".join(map(re.escape, sentences))) if sentences else None
-    # Most texts have nothing to report; substring tests (far faster than the regexes) find those,
-    # and only the rest is scanned line by line, which reports the first placeholder of each line.
+    rules = (tuple(avoid.items()), tuple(sentences))
+    # Most texts have nothing to report; substring tests (far faster than the regexes) find those.
     lowered_needles = _PLACEHOLDER_WORDS + ("„",)
-    exact_needles = tuple(word for entry in course.glossary for word in entry.avoid)
 
     def suspect(text: str) -> bool:
         low = text.lower()
-        return (any(n in low for n in lowered_needles) or any(n in text for n in exact_needles)
+        return (any(n in low for n in lowered_needles) or any(n in text for n in avoid)
                 or any(c in text for c in _FOLDS_TO_ASCII) or any(s in text for s in sentences))
 
+    patterns = _wording_patterns(rules)
+    if len(_WORDING_MEMO) > _WORDING_MEMO_LIMIT:
+        _WORDING_MEMO.clear()
     out = []
-    for file, line, offset, text in _text_lines(course, suspect):
-        m = _PLACEHOLDER.search(text)
-        if m:
-            out.append(d.diag(d.CONTENT_PLACEHOLDER, d.SourceLoc(file, line, offset + m.start() + 1),
-                              f"placeholder '{m.group(0)}' in the text", "write the real text"))
-        for sentence in scaffold_text.finditer(text) if scaffold_text else ():
-            out.append(d.diag(d.CONTENT_SCAFFOLD, d.SourceLoc(file, line, offset + sentence.start() + 1),
-                              f"'{sentence.group(0)}' is the module template's example text",
-                              "replace it with the module's own text"))
-        for q in _WRONG_CLOSING_QUOTE.finditer(text):
-            out.append(d.diag(d.CONTENT_QUOTES, d.SourceLoc(file, line, offset + q.start(1) + 1),
-                              f"„ is closed with {q.group(1)}", "close German quotations with “ („so“)"))
-        for pattern, word, term in avoid:
-            for hit in pattern.finditer(text):
-                out.append(d.diag(d.TERM_AVOID, d.SourceLoc(file, line, offset + hit.start() + 1),
-                                  f"'{word}': the glossary says '{term}'", f"write '{term}'"))
+    for loc, text in course.texts:
+        if not suspect(text):
+            continue
+        key = (loc, text, rules)
+        found = _WORDING_MEMO.get(key)
+        if found is None:
+            found = _WORDING_MEMO[key] = _wording_in(loc, text, patterns, avoid)
+        out += found
+    return out
+
+
+_PATTERN_MEMO: dict[tuple, tuple] = {}
+
+
+def _wording_patterns(rules: tuple) -> tuple:
+    if rules not in _PATTERN_MEMO:
+        avoid, sentences = rules
+        words = sorted((word for word, _ in avoid), key=len, reverse=True)  # the longest spelling wins
+        avoid_re = re.compile(r"(?<![\w:])(" + "|".join(map(re.escape, words)) + r")(?![\w:])") if words else None
+        scaffold_re = re.compile("|".join(map(re.escape, sentences))) if sentences else None
+        _PATTERN_MEMO.clear()
+        _PATTERN_MEMO[rules] = (avoid_re, scaffold_re)
+    return _PATTERN_MEMO[rules]
+
+
+def _wording_in(loc: d.SourceLoc, text: str, patterns: tuple, avoid: dict[str, str]) -> list[Diagnostic]:
+    """The findings in one text, each at its line and column in the source file (one scan per rule)."""
+    avoid_re, scaffold_re = patterns
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def at(offset: int) -> d.SourceLoc:
+        i = bisect.bisect_right(starts, offset) - 1
+        return d.SourceLoc(loc.file, loc.line + i, offset - starts[i] + 1 + (loc.col - 1 if i == 0 else 0))
+
+    out, placeholder_lines = [], set()
+    for m in _PLACEHOLDER.finditer(text):
+        where = at(m.start())
+        if where.line not in placeholder_lines:  # the first placeholder of a line is enough
+            placeholder_lines.add(where.line)
+            out.append(d.diag(d.CONTENT_PLACEHOLDER, where, f"placeholder '{m.group(0)}' in the text", "write the real text"))
+    for sentence in scaffold_re.finditer(text) if scaffold_re else ():
+        out.append(d.diag(d.CONTENT_SCAFFOLD, at(sentence.start()), f"'{sentence.group(0)}' is the module template's example text",
+                          "replace it with the module's own text"))
+    for q in _WRONG_CLOSING_QUOTE.finditer(text):
+        out.append(d.diag(d.CONTENT_QUOTES, at(q.start(1)), f"„ is closed with {q.group(1)}",
+                          "close German quotations with “ („so“)"))
+    for hit in avoid_re.finditer(text) if avoid_re else ():
+        word, term = hit.group(1), avoid[hit.group(1)]
+        out.append(d.diag(d.TERM_AVOID, at(hit.start()), f"'{word}': the glossary says '{term}'", f"write '{term}'"))
     return out
 
 
