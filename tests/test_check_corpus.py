@@ -162,6 +162,12 @@ CASES = [
     Case("time ends before it starts", [("course.yaml", 33, 13, "SCHED006")],
          setup=replace("course.yaml", '"16:30-18:00"\n      topic: Grundlagen', '"18:00-16:30"\n      topic: Grundlagen')),
     Case("self-study week outside the course", [("course.yaml", 40, 13, "SCHED007")], setup=replace("course.yaml", "    - week: 1", "    - week: 5")),
+    Case("graded task without a due date", [("assessments/projekt.md", 2, 1, "SCHED008")],
+         setup=replace("assessments/projekt.md", "due: 2027-03-11\n", "")),
+    Case("module task due before the module is studied", [("assessments/01-grundlagen/aufgabe.md", 5, 6, "SCHED009")],
+         {"assessments/01-grundlagen/aufgabe.md": "---\nkind: assignment\nmodule: grundlagen\ntitle: Aufgabe\n"
+                                                  "due: 2027-03-02\ncriteria:\n  - text: Vollständig\n    points: 10\n---\n\nTun Sie es.\n"},
+         setup=replace("course.yaml", "    - week: 1\n      modules: [grundlagen]", "    - week: 2\n      modules: [grundlagen]")),
     Case("alumni meeting during the course", [("course.yaml", 47, 13, "SCHED001")], setup=replace("course.yaml", "date: 2027-05-05", "date: 2027-03-05")),
     # --- wording and coverage
     Case("objective not tested", [(MODULE, 7, 5, "OBJ001")],

@@ -174,3 +174,42 @@ def weekly_study_budget(course: Course) -> list[Diagnostic]:
         for week, minutes in sorted(load.items())
         if minutes > budget + 0.5
     ]
+
+
+def _self_study_weeks(course: Course) -> dict[str, list[int]]:
+    weeks: dict[str, list[int]] = defaultdict(list)
+    for s in course.spec.schedule.self_study:
+        for ref in s.modules:
+            weeks[ref].append(s.week)
+    return weeks
+
+
+@check
+def graded_tasks_due(course: Course) -> list[Diagnostic]:
+    """A graded task needs a deadline learners can plan with, and one after its module is studied.
+
+    Moodle shows `due` as the assignment's deadline; without it the task never appears in the
+    learners' timeline. "Graded" means: assessed against criteria, or counted by the certificate.
+    """
+    spec = course.spec
+    if spec is None:
+        return []
+    counted = {*spec.certificate.tasks_submitted, *spec.certificate.tasks_passed} if spec.certificate else set()
+    weeks_of = _self_study_weeks(course)
+    out = []
+    for task in course.tasks:
+        if task.kind == "reflection" or not (task.meta.criteria or task.id in counted):
+            continue
+        weeks = weeks_of.get(task.module or "", [])
+        if task.meta.due is None:
+            hint = "add `due: YYYY-MM-DD` to the task's front matter"
+            if weeks:
+                last = spec.cohort.week_start(max(weeks)) + dt.timedelta(days=6)
+                hint += f", e.g. {last.isoformat()}, the end of the module's last self-study week ({max(weeks)})"
+            out.append(d.diag(d.SCHED_NO_DUE, task.meta.loc, f"graded task '{task.id}' has no due date", hint))
+        elif weeks and task.meta.due < spec.cohort.week_start(min(weeks)):
+            out.append(d.diag(d.SCHED_DUE_EARLY, task.meta.field_loc("due"),
+                              f"'{task.id}' is due on {_fmt(task.meta.due)}, before its module's first self-study week "
+                              f"({min(weeks)}, from {_fmt(spec.cohort.week_start(min(weeks)))})",
+                              "move the due date after the module's self-study weeks"))
+    return out
