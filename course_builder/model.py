@@ -506,6 +506,8 @@ class GlossaryEntry(Node):
     term: str
     definition: str
     avoid: list[str] = Field(default_factory=list)
+    forms: list[str] = Field(default_factory=list)  # inflected forms that also count as the term
+    link: bool = True  # explain the term where lessons use it (off for words too common to explain)
 
 
 class Course(BaseModel):

@@ -21,6 +21,7 @@ from typing import Callable
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .. import glossary
 from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
@@ -355,7 +356,7 @@ def page_inputs(course: Course, module: Module) -> tuple:
     The page index stands for the other modules: a link to one of their pages depends on it."""
     return (course.id, course.title, course.spec.language if course.spec else "de",
             course.derived("player-pages", page_index), module, course.quiz_for(module.id),
-            course.tasks_for(module.id), course.webinars_for(module.id))
+            course.tasks_for(module.id), course.webinars_for(module.id), course.glossary)
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
@@ -363,8 +364,11 @@ def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
     lang = course.spec.language if course.spec else "de"
     ui = strings(lang)
     pages: list[dict] = [{"id": "intro", "kind": "intro", "title": ui["overview"]}]
+    terms = glossary.index(course)
     for lesson in module.lessons:
-        html = rewriter.html(lesson.body, lesson.path, lesson.assets, f"lesson-{lesson.id}")
+        page_id = f"lesson-{lesson.id}"
+        html = Markup(terms.link(rewriter.html(lesson.body, lesson.path, lesson.assets, page_id), page_id,
+                                 ui["to_module_terms"]))
         pages.append({"id": f"lesson-{lesson.id}", "kind": "lesson", "title": lesson.title, "html": html,
                       "minutes": lesson.minutes})
     quiz = course.quiz_for(module.id)
@@ -406,6 +410,7 @@ def module_closing(course: Course, module: Module, ui: dict[str, str], level: in
     project = project_work_html if project_work_html is not None else Markup(module.project_work.html)
     if project:
         html += Markup('<h{0}>{1}</h{0}><div class="project-work">{2}</div>').format(level, ui["project_work"], project)
+    html += glossary.terms_html(glossary.module_terms(course, module), ui["module_terms"], level)
     return html + sources_html(module.spec.sources, ui["sources"], level)
 
 

@@ -5,7 +5,7 @@ Layout of <out>/html/:
   module/<module-id>/        one player page per module (index.html)
   aufgaben/<task-id>.html    tasks that belong to no module (project work)
   glossar.html               glossary
-  assets/                    learner.css, learner.js
+  assets/                    learner.css, learner.js (the player's), site.css (the site pages')
   files/<path in course>     images and media, at their path in the course folder
   <course-id>-html.zip       all of the above in one reproducible zip
 """
@@ -13,6 +13,7 @@ Layout of <out>/html/:
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -45,6 +46,10 @@ def _env() -> Environment:
     return env
 
 
+def _site_css() -> bytes:
+    return resources.files(__package__).joinpath("static/site.css").read_bytes()
+
+
 @register
 class HtmlSite:
     name = "html"
@@ -57,6 +62,7 @@ class HtmlSite:
         units = Units(course, self.name, options.cache)
         for name, content in player.static_files().items():
             units.add(f"assets/{name}", lambda content=content: content)
+        units.add("assets/site.css", _site_css)
         media = [a for module in course.modules for a in player.module_assets(course, module)]
         media += [a for task in course.tasks for a in task.assets if a.path is not None and a.path.is_file()]
         for asset in media:
