@@ -70,7 +70,7 @@ def plan(bank: ReadBank, module: str | None) -> tuple[list[QuizPlan], list[Diagn
         converter = Converter(bank.file, quiz.media)
         for rq in cat.questions:
             q = converter.question(rq)
-            if q.id in used_ids:
+            if q.id and q.id in used_ids:
                 diagnostics.append(d.diag(d.IMPORT_NOT_CARRIED, q.loc, f"idnumber '{q.id}' is used twice; the second is dropped as id"))
                 q.id = ""
             used_ids.add(q.id)
