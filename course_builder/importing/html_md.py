@@ -16,11 +16,12 @@ from lxml import etree
 from ..markdown import render, sanitize
 from ..diagnostics import SourceLoc
 
+HEADINGS = {f"h{n}" for n in range(1, 7)}
 INLINE = {"em": "*", "i": "*", "strong": "**", "b": "**"}
 # Attributes Moodle's editors add that change nothing a learner sees.
 IGNORED_ATTRIBUTES = {"dir", "class", "rel", "target"}
 HARMLESS_STYLE = re.compile(r"^\s*(text-align:\s*left;?)?\s*$")
-_ESCAPE = re.compile(r"([\\`*_\[\]<>!#|{}&~])")
+_ESCAPE = re.compile(r"([\\`*_\[\]<>#|{}&~]|!(?=\[))")
 _LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)])|(?:hint|feedback|correct|partial|incorrect)(?=:))")
 
 
@@ -121,6 +122,9 @@ def _blocks(container) -> list[str]:
                 inner = _li(li)
                 items.append(marker + inner.replace("\n", "\n" + " " * len(marker)))
             blocks.append("\n".join(items))
+        elif tag in HEADINGS:
+            _attrs(el, {"id"})
+            blocks.append("#" * int(tag[1]) + " " + _inline(el).strip())
         elif tag == "pre" and len(el) == 1 and el[0].tag == "code" and not (el.text or "").strip():
             code = el[0].text or ""
             blocks.append("```\n" + code.rstrip("\n") + "\n```")
@@ -159,7 +163,8 @@ def _normal(html: str) -> str:
         if not isinstance(el.tag, str):
             continue
         for key in list(el.attrib):
-            if key in IGNORED_ATTRIBUTES or key == "style" and HARMLESS_STYLE.match(el.get(key)):
+            if key in IGNORED_ATTRIBUTES or key == "style" and HARMLESS_STYLE.match(el.get(key)) \
+                    or key == "id" and el.tag in HEADINGS:  # the renderer numbers headings itself
                 del el.attrib[key]
     text = etree.tostring(root, encoding="unicode", method="html")
     text = re.sub(r"\s+", " ", htmllib.unescape(text))
