@@ -44,12 +44,13 @@ class ReadBank:
     unimported: list[Unimported] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
+    _by_path: dict = field(default_factory=dict, repr=False)
+
     def category(self, path: list[str]) -> ReadCategory:
-        for cat in self.categories:
-            if cat.path == path:
-                return cat
-        cat = ReadCategory(path)
-        self.categories.append(cat)
+        cat = self._by_path.get(tuple(path))
+        if cat is None:
+            cat = self._by_path[tuple(path)] = ReadCategory(path)
+            self.categories.append(cat)
         return cat
 
     @property
