@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from .. import diagnostics as d
 from ..atomic import write_atomically
+from ..cache import gc_paused
 from ..diagnostics import Diagnostic, SourceLoc
 from ..markdown import slugify
 from ..model import Question
@@ -82,21 +81,8 @@ def plan(bank: ReadBank, module: str | None) -> tuple[list[QuizPlan], list[Diagn
     return list(plans.values()), diagnostics
 
 
-@contextmanager
-def _without_cycle_collection():
-    """The import builds many small objects and no garbage cycles; the collector's passes over the
-    growing heap were a quarter of the time for a large bank (bench/bench_import.py)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def import_questions(source: Path, into: Path, module: str | None = None, force: bool = False) -> ImportResult:
-    with _without_cycle_collection():
+    with gc_paused():  # a large bank: many small objects, no cycles (bench/bench_import.py)
         return _import_questions(source, into, module, force)
 
 
