@@ -14,12 +14,7 @@ if ($options['help'] || count($files) !== 1) {
     cli_error("usage: export-questions OUTFILE [--course=SHORTNAME]", 2);
 }
 $course = mc_course($options['course']);
-if (mc_has_qbank_module()) {
-    $cm = \core_question\local\bank\question_bank_helper::get_default_open_instance_system_type($course, true);
-    $context = context_module::instance($cm->id);
-} else {
-    $context = context_course::instance($course->id);
-}
+$context = mc_bank_context($course);
 $top = question_get_top_category($context->id, true);
 $contexts = new \core_question\local\bank\question_edit_contexts($context);
 
