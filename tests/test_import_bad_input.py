@@ -73,3 +73,52 @@ def test_unsupported_type_is_kept_and_reported_and_existing_files_need_force(tmp
     assert (into / "assessments" / "fragen" / "quiz.md").read_text(encoding="utf-8") == before
     forced = CliRunner().invoke(cli, ["import", "questions", str(src), "--into", str(into), "--force"])
     assert forced.exit_code == 0
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def test_embedded_images_become_media_files_with_their_alt_text(tmp_path):
+    import base64
+
+    b64 = base64.b64encode(PNG).decode()
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="essay"><name><text>Karte</text></name>
+    <questiontext format="html"><text><![CDATA[<p>Beschreiben Sie die Karte.</p><p><img src="@@PLUGINFILE@@/karte%201.png" alt="Netzwerkkarte mit drei Kreisen"></p>]]></text>
+<file name="karte 1.png" path="/" encoding="base64">{b64}</file>
+    </questiontext>
+    <generalfeedback format="html"><text><![CDATA[<p><img src="@@PLUGINFILE@@/ohne.png"></p>]]></text>
+<file name="ohne.png" path="/" encoding="base64">{b64}</file>
+    </generalfeedback>
+  </question>
+</quiz>
+""".encode()
+    result, into, _ = _run(tmp_path, "bilder.xml", xml)
+    assert result.exit_code == 0, result.output
+    folder = into / "assessments" / "importierte-fragen"
+    assert (folder / "media" / "karte-1.png").read_bytes() == PNG
+    quiz = (folder / "quiz.md").read_text(encoding="utf-8")
+    assert "![Netzwerkkarte mit drei Kreisen](media/karte-1.png)" in quiz
+    warnings = [x for x in json.loads(result.stdout)["diagnostics"] if x["code"] == "IMP004"]
+    assert len(warnings) == 1 and "no alt text" in warnings[0]["message"] and warnings[0]["line"] == 3
+
+
+def test_malformed_xml_inside_a_backup_names_the_member_and_line(tmp_path):
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in {"moodle_backup.xml": b'<?xml version="1.0"?>\n<moodle_backup>\n<information>\n</moodle_backup>\n'}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    mbz = tmp_path / "k.mbz"
+    mbz.write_bytes(buf.getvalue())
+    result = CliRunner().invoke(cli, ["import", "moodle-backup", str(mbz), "--into", str(tmp_path / "kurs"), "--format", "json"])
+    assert result.exit_code == 1
+    diag = json.loads(result.stdout)["diagnostics"][0]
+    assert diag["file"] == f"{mbz}:moodle_backup.xml" and diag["line"] == 4 and diag["code"] == "IMP001"
+    assert not (tmp_path / "kurs").exists()
