@@ -224,6 +224,53 @@ def new_module(slug: str, course_dir: str, title: str | None) -> None:
         click.echo(f"{'updated' if path.name == 'course.yaml' else 'created'} {path}")
 
 
+@cli.group("import")
+def import_group() -> None:
+    """Bring existing Moodle material in: question files and course backups (README: Importing)."""
+
+
+@import_group.command("questions")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--module", default=None, metavar="SLUG", help="add every question to this module's quiz")
+@click.option("--into", "into", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="course folder; quizzes are written to its assessments/ folder")
+@click.option("--force", is_flag=True, help="overwrite files that exist")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def import_questions(file: str, module: str | None, into: str, force: bool, fmt: str) -> None:
+    """Write quiz files from a Moodle XML or GIFT file: one quiz per category, or all into --module's quiz.
+
+    Exit status: 0 written (warnings allowed), 1 errors (nothing written).
+    """
+    from .importing.questions import import_questions as run
+
+    result = run(Path(file), Path(into), module, force)
+    for path in result.written:
+        click.echo(f"wrote {path}", err=fmt != "text")
+    _emit(diag_mod.sort_unique(result.diagnostics), fmt, sys.stdout)
+    sys.exit(EXIT_ERRORS if result.failed else EXIT_OK)
+
+
+@import_group.command("moodle-backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--into", "into", required=True, type=click.Path(file_okay=False), help="the course folder to create")
+@click.option("--force", is_flag=True, help="replace the folder if it exists and is not empty")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def import_backup(file: str, into: str, force: bool, fmt: str) -> None:
+    """Create a course folder from a Moodle course backup (.mbz): course.yaml, one module per section,
+    pages and books as lessons, the question bank as quizzes, assignments as tasks; IMPORT-REPORT.md
+    lists what was not carried over. The folder appears whole or not at all.
+
+    Exit status: 0 written (warnings allowed), 1 errors (nothing written).
+    """
+    from .importing.backup_course import import_backup as run
+
+    result = run(Path(file), Path(into), force)
+    if result.root is not None:
+        click.echo(f"wrote {len(result.written)} files to {result.root}; run 'course check {result.root}'", err=fmt != "text")
+    _emit(diag_mod.sort_unique(result.diagnostics), fmt, sys.stdout)
+    sys.exit(EXIT_ERRORS if result.failed else EXIT_OK)
+
+
 @cli.command()
 @click.argument("course_dir", default=".", type=click.Path(file_okay=False))
 @click.option("--port", default=8040, show_default=True, type=click.IntRange(0, 65535),

@@ -118,6 +118,13 @@ ITEM_SAME_ANSWER = _code("ITEM007", W, "same answer asked twice in one quiz")
 ITEM_ESSAY_REFLECTION = _code("ITEM008", W, "essay repeats a reflection task")
 CHECKS_CONFIG = _code("CHK001", W, "check cannot be switched off")
 CONTENT_SCAFFOLD = _code("TXT003", W, "text of the module template still in place")
+IMPORT_UNREADABLE = _code("IMP001", E, "import file cannot be read")
+IMPORT_UNSUPPORTED = _code("IMP002", W, "question type cannot be imported")
+IMPORT_HTML_KEPT = _code("IMP003", W, "HTML kept because it has no clean Markdown form")
+IMPORT_IMAGE = _code("IMP004", W, "imported image lacks alt text or its file")
+IMPORT_EXISTS = _code("IMP005", E, "import would overwrite an existing file")
+IMPORT_UNSAFE_PATH = _code("IMP006", E, "archive member path leaves the archive")
+IMPORT_NOT_CARRIED = _code("IMP007", W, "something of the source is not carried over")
 
 
 def code(id: str) -> Code:

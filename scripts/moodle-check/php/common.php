@@ -16,6 +16,15 @@ function mc_has_qbank_module(): bool {
         && method_exists('\core_question\local\bank\question_bank_helper', 'get_default_open_instance_system_type');
 }
 
+/** The context of a course's question bank: the course (4.x) or its default qbank instance (5.x). */
+function mc_bank_context(stdClass $course): context {
+    if (mc_has_qbank_module()) {
+        $cm = \core_question\local\bank\question_bank_helper::get_default_open_instance_system_type($course, true);
+        return context_module::instance($cm->id);
+    }
+    return context_course::instance($course->id);
+}
+
 /** The course with this shortname, created (in the default category) when missing. */
 function mc_course(string $shortname): stdClass {
     global $DB;

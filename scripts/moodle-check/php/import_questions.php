@@ -19,12 +19,7 @@ if (!is_readable($formatfile)) {
 require_once($formatfile);
 
 $course = mc_course($options['course']);
-if (mc_has_qbank_module()) {
-    $cm = \core_question\local\bank\question_bank_helper::get_default_open_instance_system_type($course, true);
-    $context = context_module::instance($cm->id);
-} else {
-    $context = context_course::instance($course->id);
-}
+$context = mc_bank_context($course);
 $category = question_make_default_categories([$context]);
 $contexts = new \core_question\local\bank\question_edit_contexts($context);
 
