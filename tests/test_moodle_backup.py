@@ -423,7 +423,7 @@ MANIFEST_12 = """<?xml version="1.0" encoding="UTF-8"?>
 def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
     import zipfile
 
-    from course_builder.targets.moodle.backup import Backup as Writer
+    from course_builder.targets.moodle.backup.scorm import scorm_status
     from course_builder.targets.moodle.scorm_seam import read_manifest
 
     raw = io.BytesIO()
@@ -436,7 +436,7 @@ def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
         ("O", "/", "", "", ""), ("I1", "O", "O", "a/index.html", "sco"), ("I2", "I1", "O", "b.html", "asset")]
     assert dict(manifest.scoes[2].data)["isvisible"] == "false"
     assert ("masteryscore" in dict(manifest.scoes[1].data)) == bool(mastery)
-    assert str(Writer._scorm_status(manifest)) == status
+    assert str(scorm_status(manifest)) == status
     assert [name for name, _ in manifest.files] == ["a/index.html", "imsmanifest.xml"]
 
 
