@@ -12,7 +12,9 @@ course write the rest; versions.py holds everything that names a Moodle version.
 
 Options (BuildOptions.extra): `moodle-delivery` = scorm (default: each module a SCORM 1.2 activity)
 or native (each lesson a Page, the quiz a Quiz); `participants` = expected participants (default 20),
-which sets how many empty groups of the project's group size the grouping "Projektgruppen" gets.
+which sets how many empty groups of the project's group size the grouping "Projektgruppen" gets;
+`questions` = used (default: the questions the backup's Moodle quizzes ask, with the whole categories
+their random slots draw from) or all (every question of the course, e.g. to reuse them in new quizzes).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = ["Backup", "MoodleBackupTarget", "entries", "filename"]
 
 DELIVERIES = ("scorm", "native")
 DEFAULT_PARTICIPANTS = 20
+QUESTION_CHOICES = ("used", "all")
 
 
 @register
@@ -40,27 +43,40 @@ class MoodleBackupTarget:
     name = "moodle-backup"
     description = "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"
 
+    def check_options(self, options: BuildOptions) -> None:
+        settings(options)
+
     def units(self, course: Course, options: BuildOptions) -> Units:
-        delivery = str(options.extra.get("moodle-delivery", "scorm"))
-        if delivery not in DELIVERIES:
-            raise OptionError(f"moodle-delivery must be one of {', '.join(DELIVERIES)}, not '{delivery}'")
-        try:
-            participants = int(options.extra.get("participants", DEFAULT_PARTICIPANTS))
-        except ValueError:
-            raise OptionError(f"participants must be a whole number, not '{options.extra['participants']}'") from None
-        if participants < 0:
-            raise OptionError("participants must not be negative")
+        delivery, participants, carried = settings(options)
         units = Units(course, self.name, options.cache)
         # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
         units.add(filename(course), lambda: tar_gz_bytes(
-            entries(Backup(course, delivery, participants, options.cache)).items(), first=(".ARCHIVE_INDEX",),
-            cache=options.cache),
-            (delivery, participants, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
-             course.tasks))
+            entries(Backup(course, delivery, participants, options.cache, carried)).items(),
+            first=(".ARCHIVE_INDEX",), cache=options.cache),
+            (delivery, participants, carried, course.spec, course.summary, course.glossary, course.modules,
+             course.quizzes, course.tasks))
         return units
 
     def build(self, course: Course, out: Path, options: BuildOptions) -> None:
         self.units(course, options).write(out)
+
+
+def settings(options: BuildOptions) -> tuple[str, int, str]:
+    """(delivery, participants, questions) from the options; OptionError names what is wrong."""
+    delivery = str(options.extra.get("moodle-delivery", "scorm"))
+    if delivery not in DELIVERIES:
+        raise OptionError(f"moodle-delivery must be one of {', '.join(DELIVERIES)}, not '{delivery}'")
+    try:
+        participants = int(options.extra.get("participants", DEFAULT_PARTICIPANTS))
+    except ValueError:
+        raise OptionError(f"participants must be a whole number, not '{options.extra['participants']}'") from None
+    if participants < 0:
+        raise OptionError("participants must not be negative")
+    carried = str(options.extra.get("questions", "used"))
+    if carried not in QUESTION_CHOICES:
+        raise OptionError(f"questions must be one of {', '.join(QUESTION_CHOICES)}, not '{carried}' (used: the "
+                          "questions the backup's quizzes ask or draw from; all: the course's whole bank)")
+    return delivery, participants, carried
 
 
 _STUDENT_ROLE_XML = document(El("roles_definition").add(el(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ....cache import NO_CACHE, Cache
 from ....i18n import strings
-from ....model import Course, Task
+from ....model import Course, Quiz, Task
 from ..backup_xml import El
+from .. import scorm_seam
 from ..bank import Bank, bank
 from .records import COURSE_CONTEXT, Activity, FileRecord, Section, epoch
 
@@ -21,7 +22,7 @@ class Backup:
 
     def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE,
                  questions: str = "used"):
-        from . import groups, sections  # the parts import Backup for their signatures
+        from . import groups, questions as question_part, sections  # the parts import Backup for their signatures
 
         self.course = course
         self.cache = cache
@@ -36,7 +37,7 @@ class Backup:
         self.files: list[FileRecord] = []
         self.events: list[El] = []
         self.activities: list[Activity] = []
-        self.bank: Bank = bank(course)
+        self.bank: Bank = bank(course) if questions == "all" else question_part.carried(bank(course), self.quizzes())
         self.question_ids: dict[int, int] = {}  # id(MoodleQuestion) → question (and bank entry) id
         self.category_ids: dict[str, int] = {}
         self.grade_categories: dict[str, int] = {}
@@ -63,6 +64,13 @@ class Backup:
             self.category_ids[cat.idnumber] = self.next("question_category")
             for q in cat.questions:
                 self.question_ids[id(q)] = self.next("question")
+
+    def quizzes(self) -> list[Quiz]:
+        """The quizzes that become Moodle quizzes: every one in the native delivery, only the course-level
+        ones (a final self-check) in the SCORM delivery, where a module's package holds its quiz."""
+        scorm = self.delivery == "scorm" and scorm_seam.available()
+        quizzes = [] if scorm else [self.course.quiz_for(m.id) for m in self.course.modules]
+        return [q for q in quizzes if q is not None] + [q for q in self.course.quizzes if q.module is None]
 
     def project(self) -> Task | None:
         return next((t for t in self.course.tasks if t.kind == "project"), None)

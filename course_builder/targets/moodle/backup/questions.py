@@ -3,12 +3,41 @@ question with its type's plugin data, hints and the files its texts embed."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from ....model import Quiz
 from ..backup_xml import NULL, El, el
-from ..bank import MoodleQuestion, number
+from ..bank import Bank, Category, MoodleQuestion, number
 from . import files
 from .plan import Backup
 from .records import COURSE_CONTEXT, COURSE_ID
 from .versions import QUESTION_CONTEXT_LEVEL
+
+
+def asked(bank: Bank, quiz: Quiz) -> tuple[Category | None, list[MoodleQuestion], list[Category]]:
+    """The quiz's category, the questions it asks in fixed slots, the item pools' categories it draws
+    from (then it has no fixed slots: questions no pool takes are not asked, as elsewhere)."""
+    sources = {id(q) for q in quiz.questions}
+    cat = next((c for c in bank.categories if c.parent is None
+                and (c.quiz is quiz or any(id(q.source) in sources for q in c.questions))), None)
+    pools = [c for c in bank.categories if cat and c.parent == cat.idnumber]
+    questions = [q for q in cat.questions if id(q.source) in sources] if cat and not pools else []
+    return cat, questions, pools
+
+
+def carried(bank: Bank, quizzes: list[Quiz]) -> Bank:
+    """The bank cut down to what quizzes use: their fixed questions and the whole categories their
+    random slots draw from; a module's category stays (empty) when only its pools are drawn from."""
+    kept: dict[str, set[int]] = {}
+    for quiz in quizzes:
+        cat, questions, pools = asked(bank, quiz)
+        if cat is not None:
+            kept.setdefault(cat.idnumber, set()).update(id(q) for q in questions)
+            for pool in pools:
+                kept.setdefault(pool.idnumber, set()).update(id(q) for q in pool.questions)
+    return Bank(bank.course_category, [dataclasses.replace(c, questions=[q for q in c.questions
+                                                                         if id(q) in kept[c.idnumber]])
+                                       for c in bank.categories if c.idnumber in kept])
 
 
 def questions_xml(b: Backup) -> El:

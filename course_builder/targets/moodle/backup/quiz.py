@@ -8,6 +8,7 @@ import json
 from ....model import Quiz
 from ..backup_xml import NULL, El, el
 from . import grades
+from .questions import asked
 from .plan import Backup
 from .records import COMPLETION_AUTOMATIC, COURSE_CONTEXT, Activity, Section
 
@@ -42,11 +43,7 @@ def random_filter(category_id: int) -> str:
 
 
 def add(b: Backup, section: Section, quiz: Quiz) -> Activity:
-    sources = {id(q) for q in quiz.questions}
-    cat = next((c for c in b.bank.categories if c.parent is None
-                and (c.quiz is quiz or any(id(q.source) in sources for q in c.questions))), None)
-    questions = [q for q in cat.questions if id(q.source) in sources] if cat else []
-    pools = [c for c in b.bank.categories if cat and c.parent == cat.idnumber]
+    cat, questions, pools = asked(b.bank, quiz)
     # Item pools: N random slots per pool's category; a slot's mark is the pool's average (Moodle
     # scales the drawn question's to it). Questions no pool takes are not asked (as elsewhere).
     slots = [(None, q.default_mark) for q in questions] if not pools else [
