@@ -92,16 +92,21 @@ def reference() -> Backup:
     return Backup(shared(*REFERENCE).read_bytes())
 
 
-@pytest.fixture(scope="module")
-def pooled(tmp_path_factory) -> Backup:
-    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
+def pooled_mini(root: Path) -> Path:
+    """A copy of the mini course whose quiz draws from item pools (1 from ziel, 2 from anwenden)."""
     import shutil
 
-    root = tmp_path_factory.mktemp("pooled") / "mini"
     shutil.copytree(MINI, root)
     quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
     quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace(
         "shuffle: true\n", "shuffle: true\ndraw: [1 from ziel, 2 from anwenden]\n", 1), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory) -> Backup:
+    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
+    root = pooled_mini(tmp_path_factory.mktemp("pooled") / "mini")
     return Backup(build(root, tmp_path_factory.mktemp("pooled-out"), "--moodle-delivery", "native"))
 
 

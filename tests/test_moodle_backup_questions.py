@@ -3,13 +3,12 @@ quizzes ask or draw from, so a restore does not fill the course's bank with ques
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import MINI, run_course
-from test_moodle_backup import Backup, build
+from test_moodle_backup import Backup, build, pooled_mini
 
 SELF_CHECK = """---
 kind: quiz
@@ -38,11 +37,7 @@ Netzwerke brauchen Pflege.
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """The mini course with a module quiz in item pools and a course-level self-check of two questions."""
-    root = tmp_path_factory.mktemp("questions") / "mini"
-    shutil.copytree(MINI, root)
-    quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
-    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace(
-        "shuffle: true\n", "shuffle: true\ndraw: [1 from ziel, 2 from anwenden]\n", 1), encoding="utf-8")
+    root = pooled_mini(tmp_path_factory.mktemp("questions") / "mini")
     (root / "assessments" / "selbstcheck.md").write_text(SELF_CHECK, encoding="utf-8")
     return root
 
