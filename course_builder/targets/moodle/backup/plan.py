@@ -37,7 +37,11 @@ class Backup:
         self.files: list[FileRecord] = []
         self.events: list[El] = []
         self.activities: list[Activity] = []
-        self.bank: Bank = bank(course) if questions == "all" else question_part.carried(bank(course), self.quizzes())
+        if questions == "all":
+            self.bank: Bank = bank(course)
+        else:  # only the quizzes' questions are made: in the SCORM delivery that skips the modules' quizzes
+            quizzes = self.quizzes()
+            self.bank = question_part.carried(bank(course, quizzes), quizzes)
         self.question_ids: dict[int, int] = {}  # id(MoodleQuestion) → question (and bank entry) id
         self.category_ids: dict[str, int] = {}
         self.grade_categories: dict[str, int] = {}
