@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import html as htmllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from ..backup_xml import El
@@ -51,8 +52,8 @@ class FileRecord:
     filename: str  # "." for a folder record
     content: bytes = b""
 
-    @property
-    def sha1(self) -> str:
+    @cached_property
+    def sha1(self) -> str:  # files.xml, the blob's name and the SCORM package's hash each need it
         return hashlib.sha1(self.content).hexdigest()
 
     @property
