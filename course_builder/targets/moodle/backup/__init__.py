@@ -8,7 +8,9 @@ the other per-activity files, and files.xml plus files/<sha1[:2]>/<sha1> carry t
 The parts: plan.py plans the ids (class Backup); sections.py places the activities in the weeks;
 one module per activity type (forum, label, page, quiz, scorm, assign) adds its activities;
 activity.py writes an activity's folder; questions, files, grades, groups, completion, calendar and
-course write the rest; versions.py holds everything that names a Moodle version.
+course write the rest; versions.py holds everything that names a Moodle version. replay.py keeps
+each module's part (activities with their XML written, file records, events) in the build cache, so
+after an edit only the edited module is planned again; the tar.gz reuses its unchanged compressed runs.
 
 Options (BuildOptions.extra): `moodle-delivery` = scorm (default: each module a SCORM 1.2 activity)
 or native (each lesson a Page, the quiz a Quiz); `participants` = expected participants (default 20),

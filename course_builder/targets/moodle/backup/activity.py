@@ -19,8 +19,11 @@ _EMPTY_ACTIVITY_FILES = {
 }
 
 
-def files(b: Backup, a: Activity) -> dict[str, bytes]:
-    d = a.directory
+def write_documents(b: Backup, a: Activity) -> None:
+    """module.xml, <mod>.xml and inforef.xml, which nothing changes once the activity is planned (grades.xml
+    waits for the gradebook to number the grade items)."""
+    if a.documents is not None:
+        return
     module = el("module", {"id": a.cmid, "version": MODULE_VERSION}, modulename=a.modname, sectionid=a.section.id,
                 sectionnumber=a.section.number, idnumber="", added=b.now, score=0, indent=0, visible=1,
                 visibleoncoursepage=1, visibleold=1, groupmode=a.groupmode, groupingid=a.groupingid,
@@ -44,12 +47,19 @@ def files(b: Backup, a: Activity) -> dict[str, bytes]:
     if a.question_categories:
         inforef.add(El("question_categoryref").add(*(El("question_category").leaves(id=c)
                                                      for c in a.question_categories)))
+    a.documents = {"module.xml": document(module), f"{a.modname}.xml": document(activity),
+                   "inforef.xml": document(inforef)}
+
+
+def files(b: Backup, a: Activity) -> dict[str, bytes]:
+    write_documents(b, a)
     gradebook = El("activity_gradebook").add(
         El("grade_items").add(*(grades.item_el(b, g) for g in a.grade_items)), El("grade_letters"))
+    d = a.directory
     return {
-        f"{d}/module.xml": document(module),
-        f"{d}/{a.modname}.xml": document(activity),
-        f"{d}/inforef.xml": document(inforef),
+        f"{d}/module.xml": a.documents["module.xml"],
+        f"{d}/{a.modname}.xml": a.documents[f"{a.modname}.xml"],
+        f"{d}/inforef.xml": a.documents["inforef.xml"],
         f"{d}/grades.xml": document(gradebook),
         **{f"{d}/{name}": data for name, data in _EMPTY_ACTIVITY_FILES.items()},
     }

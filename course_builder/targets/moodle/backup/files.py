@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from ..backup_xml import NULL, El, el
+from ..backup_xml import NULL, El, Written, el, fragment
 from .plan import Backup
 from .records import FileRecord
 
@@ -38,18 +38,23 @@ def area(b: Backup, contextid: int, component: str, filearea: str, itemid: int,
 
 
 def files_xml(b: Backup) -> El:
-    root = El("files")
-    for r in sorted(b.files, key=lambda r: r.id):
-        root.add(el("file", {"id": r.id}, contenthash=EMPTY_SHA1 if r.is_folder else r.sha1,
-                    contextid=r.contextid, component=r.component, filearea=r.filearea, itemid=r.itemid,
-                    filepath=r.filepath, filename=r.filename, userid=NULL,
-                    filesize=0 if r.is_folder else len(r.content),
-                    mimetype=NULL if r.is_folder else MIMETYPES.get(posixpath.splitext(r.filename)[1].lower(),
-                                                                    "document/unknown"),
-                    status=0, timecreated=b.now, timemodified=b.now, source=NULL if r.is_folder else r.filename,
-                    author=NULL, license=NULL if r.is_folder else "unknown", sortorder=0, repositorytype=NULL,
-                    repositoryid=NULL, reference=NULL))
-    return root
+    return El("files").add(*(record_xml(b, r) for r in sorted(b.files, key=lambda r: r.id)))
+
+
+def record_xml(b: Backup, r: FileRecord) -> Written:
+    """The record's <file> element, written once (a replayed module brings its records' elements along)."""
+    if r.xml is None:
+        r.xml = fragment(el("file", {"id": r.id}, contenthash=EMPTY_SHA1 if r.is_folder else r.sha1,
+                            contextid=r.contextid, component=r.component, filearea=r.filearea, itemid=r.itemid,
+                            filepath=r.filepath, filename=r.filename, userid=NULL,
+                            filesize=0 if r.is_folder else len(r.content),
+                            mimetype=NULL if r.is_folder else MIMETYPES.get(
+                                posixpath.splitext(r.filename)[1].lower(), "document/unknown"),
+                            status=0, timecreated=b.now, timemodified=b.now,
+                            source=NULL if r.is_folder else r.filename, author=NULL,
+                            license=NULL if r.is_folder else "unknown", sortorder=0, repositorytype=NULL,
+                            repositoryid=NULL, reference=NULL), 1)
+    return r.xml
 
 
 def blobs(b: Backup) -> dict[str, bytes]:

@@ -51,6 +51,7 @@ class FileRecord:
     filepath: str
     filename: str  # "." for a folder record
     content: bytes = b""
+    xml: str | None = None  # its <file> element in files.xml, once written
 
     @cached_property
     def sha1(self) -> str:  # files.xml, the blob's name and the SCORM package's hash each need it
@@ -101,6 +102,7 @@ class Activity:
     groupmode: int = 0
     groups: list[int] = field(default_factory=list)
     question_categories: list[int] = field(default_factory=list)
+    documents: dict[str, bytes] | None = None  # module.xml, <mod>.xml, inforef.xml once written
 
     @property
     def directory(self) -> str:

@@ -8,7 +8,7 @@ import html as htmllib
 from .... import player, timeline
 from ....model import Module
 from ..backup_xml import NULL, El, document, el
-from . import assign, calendar, forum, label, page, quiz, scorm
+from . import assign, calendar, forum, label, page, quiz, replay, scorm
 from .plan import Backup
 from .records import Section, date, epoch, para, start_end
 
@@ -65,6 +65,10 @@ def plan(b: Backup) -> None:
 
 
 def add_module(b: Backup, section: Section, module: Module) -> None:
+    replay.module(b, section, module, lambda: _add_module(b, section, module))
+
+
+def _add_module(b: Backup, section: Section, module: Module) -> None:
     """A module as one SCORM activity (the scorm delivery) or as its Pages and Quiz (native); its graded
     assignments are Moodle assignments either way, graded by the teachers."""
     package = scorm.package_for(b, module)
