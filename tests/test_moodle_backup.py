@@ -92,16 +92,21 @@ def reference() -> Backup:
     return Backup(shared(*REFERENCE).read_bytes())
 
 
-@pytest.fixture(scope="module")
-def pooled(tmp_path_factory) -> Backup:
-    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
+def pooled_mini(root: Path) -> Path:
+    """A copy of the mini course whose quiz draws from item pools (1 from ziel, 2 from anwenden)."""
     import shutil
 
-    root = tmp_path_factory.mktemp("pooled") / "mini"
     shutil.copytree(MINI, root)
     quiz_md = root / "assessments" / "01-grundlagen" / "quiz.md"
     quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace(
         "shuffle: true\n", "shuffle: true\ndraw: [1 from ziel, 2 from anwenden]\n", 1), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory) -> Backup:
+    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
+    root = pooled_mini(tmp_path_factory.mktemp("pooled") / "mini")
     return Backup(build(root, tmp_path_factory.mktemp("pooled-out"), "--moodle-delivery", "native"))
 
 
@@ -423,7 +428,7 @@ MANIFEST_12 = """<?xml version="1.0" encoding="UTF-8"?>
 def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
     import zipfile
 
-    from course_builder.targets.moodle.backup import Backup as Writer
+    from course_builder.targets.moodle.backup.scorm import scorm_status
     from course_builder.targets.moodle.scorm_seam import read_manifest
 
     raw = io.BytesIO()
@@ -436,7 +441,7 @@ def test_scos_are_read_as_moodle_parses_them(mastery: str, status: str):
         ("O", "/", "", "", ""), ("I1", "O", "O", "a/index.html", "sco"), ("I2", "I1", "O", "b.html", "asset")]
     assert dict(manifest.scoes[2].data)["isvisible"] == "false"
     assert ("masteryscore" in dict(manifest.scoes[1].data)) == bool(mastery)
-    assert str(Writer._scorm_status(manifest)) == status
+    assert str(scorm_status(manifest)) == status
     assert [name for name, _ in manifest.files] == ["a/index.html", "imsmanifest.xml"]
 
 

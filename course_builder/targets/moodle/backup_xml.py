@@ -52,6 +52,17 @@ def _attr(value) -> str:
     return _text(value).replace('"', "&quot;")
 
 
+class Written(str):
+    """A child already serialised (by fragment(), at the depth it is added at): written as it is."""
+
+
+def fragment(node: El, depth: int) -> Written:
+    """node as document() writes it at that depth, to be cached and added to a parent later."""
+    out: list[str] = []
+    _write(node, depth, out)
+    return Written("".join(out))
+
+
 def _write(node: El, depth: int, out: list[str]) -> None:
     pad = "  " * depth
     attrs = "".join(f' {k}="{_attr(v)}"' for k, v in node.attrs.items())
@@ -59,6 +70,8 @@ def _write(node: El, depth: int, out: list[str]) -> None:
     for child in node.children:
         if isinstance(child, El):
             _write(child, depth + 1, out)
+        elif isinstance(child, Written):
+            out.append(child)
         else:
             tag, value = child
             out.append(f"{pad}  <{tag}>{_text(value)}</{tag}>\n")

@@ -122,13 +122,17 @@ class Bank:
         return [q for c in self.categories for q in c.questions]
 
 
-def bank(course: Course) -> Bank:
-    """Every quiz question of the course, grouped by module, as Moodle questions."""
+def bank(course: Course, only: list[Quiz] | None = None) -> Bank:
+    """Every quiz question of the course (or of the quizzes `only` names), grouped by module, as Moodle
+    questions."""
     top = Category(course.title, [course.title], info=_para(course.spec.summary if course.spec else ""),
                    idnumber=course.id)
     categories: list[Category] = []
     by_key: dict[str, Category] = {}
+    wanted = None if only is None else {id(q) for q in only}
     for quiz in _quizzes_in_course_order(course):
+        if wanted is not None and id(quiz) not in wanted:
+            continue
         module = course.module(quiz.module) if quiz.module else None
         key = module.id if module else f"quiz:{quiz.id}"
         title = module.title if module else quiz.title

@@ -40,6 +40,15 @@ class Manifest:
     files: list[tuple[str, bytes]]  # every file of the zip, by its path in the zip
 
 
+def available() -> bool:
+    """Whether the scorm12 target is installed (else the backup delivers every module natively)."""
+    try:
+        from ..scorm import module_package  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def package(course: Course, module: Module, cache: Cache = NO_CACHE) -> bytes | None:
     """The module's SCORM 1.2 package as the scorm12 target writes it; None if that target is not installed."""
     try:

@@ -1,0 +1,92 @@
+"""Incremental planning: what one module adds to the backup, kept in the cache and replayed.
+
+A module's part of the backup (its SCORM activity, or its Pages and Quiz, and its assignments) is a
+function of the module, its tasks and quiz, the course frame, the delivery and the ids it starts
+from. The key holds all of them, the id counters included, so a hit replays exactly what a cold
+run would add: the same counters after it, the same activities with their folders' XML already
+written, the same file records and calendar events. After an edit of one lesson only that module
+is planned again; a change that shifts ids (a question more) misses for the modules after it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+from .... import player
+from ....units import fingerprint, runtime_fingerprint
+from ....worksheets import worksheet_inputs
+from .plan import Backup
+from .records import Section
+
+NAMESPACE = "mbz-module"
+
+
+def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
+    """Run add() (which plans mod into section), or replay what it added when its inputs are unchanged."""
+    if not b.cache.enabled:
+        add()
+        return
+    course = b.course
+    quiz = course.quiz_for(mod.id)
+    # The module page's and worksheets' inputs are those of its SCORM package; the course frame, every
+    # task (the closing page points at the project) and the certificate rule are read besides.
+    inputs = (b.delivery, b.now, section.id, section.number, dict(b.counters), b.grade_categories,
+              b.grouping_id, b.groups, player.page_inputs(course, mod),
+              [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], course.spec, course.summary,
+              course.glossary, course.tasks, [q.id for q in course.certificate_quizzes()], _question_ids(b, quiz))
+    key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
+    found = b.cache.get_object(NAMESPACE, key)
+    if isinstance(found, Added):
+        found.replay(b, section)
+        return
+    start = Added.mark(b)
+    add()
+    b.cache.put_object(NAMESPACE, key, Added.since(b, start))
+
+
+def _question_ids(b: Backup, quiz) -> list:
+    """The bank ids a native quiz refers to (questions and categories): planned before the sections."""
+    if quiz is None:
+        return []
+    return [sorted(b.category_ids.items()), [b.question_ids.get(id(q)) for c in b.bank.categories
+                                             if c.quiz is quiz for q in c.questions]]
+
+
+class Added:
+    """What one add() appended to the backup; activities carry their written XML instead of their bodies."""
+
+    def __init__(self, counters, activities, files, events, completion):
+        self.counters, self.activities, self.files = counters, activities, files
+        self.events, self.completion = events, completion
+
+    @staticmethod
+    def mark(b: Backup) -> tuple[int, int, int, int]:
+        return len(b.activities), len(b.files), len(b.events), len(b.completion_cms)
+
+    @classmethod
+    def since(cls, b: Backup, start: tuple[int, int, int, int]) -> "Added":
+        from . import activity, files
+
+        activities = []
+        for a in b.activities[start[0]:]:
+            activity.write_documents(b, a)  # module.xml, <mod>.xml, inforef.xml: fixed once planned
+            stored = copy.copy(a)
+            stored.section, stored.body = None, None
+            activities.append(stored)
+        for record in b.files[start[1]:]:
+            files.record_xml(b, record)
+        completion = [b.activities.index(a) - start[0] for a in b.completion_cms[start[3]:]]
+        return cls(dict(b.counters), activities, b.files[start[1]:], b.events[start[2]:], completion)
+
+    def replay(self, b: Backup, section: Section) -> None:
+        b.counters = dict(self.counters)
+        for stored in self.activities:
+            a = copy.copy(stored)
+            a.section = section
+            section.activities.append(a)
+            b.activities.append(a)
+        new = b.activities[len(b.activities) - len(self.activities):]
+        b.files.extend(self.files)
+        b.events.extend(self.events)
+        b.completion_cms.extend(new[i] for i in self.completion)
