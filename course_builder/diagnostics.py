@@ -116,6 +116,10 @@ ITEM_SAME_ANSWER = _code("ITEM007", W, "same answer asked twice in one quiz")
 ITEM_ESSAY_REFLECTION = _code("ITEM008", W, "essay repeats a reflection task")
 CHECKS_CONFIG = _code("CHK001", W, "check cannot be switched off")
 CONTENT_SCAFFOLD = _code("TXT003", W, "text of the module template still in place")
+RESULTS_EASY = _code("RES001", W, "question too easy (results)")
+RESULTS_HARD = _code("RES002", W, "question too hard (results)")
+RESULTS_DISCRIMINATION = _code("RES003", W, "question does not separate strong from weak learners (results)")
+RESULTS_DISTRACTOR = _code("RES004", W, "distractor hardly chosen (results)")
 
 
 def code(id: str) -> Code:
