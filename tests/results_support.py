@@ -156,3 +156,27 @@ def lti_database(course, quiz: Quiz, people: list[dict], path: Path) -> str:
         session.commit()
     engine.dispose()
     return url
+
+
+def moodle_answers(quiz: Quiz, people: list[dict], prefix: str) -> dict:
+    """The cohort's answers for scripts/moodle-check/php/quiz_statistics.php: options by their index in the
+    source (the order the .mbz restores them in), true/false by truth, typed text, or the correct response."""
+    learners = []
+    for p in people:
+        answers = {}
+        for q in quiz.questions:
+            v = p["answers"].get(q.id)
+            if q.type in ("single", "multiple"):
+                listed = choices(q)
+                picked = [i for i, on in enumerate(v) if on] if q.type == "multiple" else [v]
+                answers[q.id] = {"choice": sorted(q.answers.index(listed[i][1]) for i in picked)}
+            elif q.type == "truefalse":
+                answers[q.id] = {"truth": choices(q)[v][1].text.markdown.strip().lower() in ("wahr", "richtig", "true", "stimmt")}
+            elif q.type in ("short", "numerical"):
+                answers[q.id] = {"text": v}
+            elif q.type == "matching" and p["right"].get(q.id):
+                answers[q.id] = {"right": True}
+            elif q.type == "ordering":  # always answered: Moodle grades an untouched ordering as shown
+                answers[q.id] = {"right": True} if p["right"].get(q.id) else {"order": list(range(len(q.answers)))[::-1]}
+        learners.append({"first": p["first"], "last": p["last"], "answers": answers})
+    return {"prefix": prefix, "learners": learners}

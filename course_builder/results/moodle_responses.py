@@ -8,6 +8,7 @@ summary is matched to the question's options and graded by the course's own key.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -25,6 +26,15 @@ LANGUAGES = {
            "started": "Begonnen am", "taken": "Verbrauchte Zeit", "state": "Status"},
 }
 _DURATION = re.compile(r"(\d+)\s*(\w+)")
+TEXT_PREFIX = 50  # characters of a question's text that tell it from the others in "Question N"
+
+
+def question_text(q) -> str:
+    """The start of a question's text as Moodle's question summary prints it (html_to_text)."""
+    return plain(html.unescape(_TAG.sub(" ", q.text.html)))[:TEXT_PREFIX]
+
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 def _columns(header: list[str], pattern: str) -> dict[int, int]:
@@ -56,13 +66,13 @@ def _seconds(text: str) -> float | None:
 
 def _slot_questions(quiz: Quiz, header: list[str], rows: list[list[str]], question_cols: dict[int, int]):
     """slot → question id per row: by the question text column if there is one, else by position."""
-    by_text = {plain(q.text.markdown)[:60]: q.id for q in quiz.questions}
+    by_text = {question_text(q): q.id for q in quiz.questions}
 
     def for_row(row):
         if question_cols:
             found = {}
             for slot, col in question_cols.items():
-                qid = by_text.get(plain(row[col])[:60])
+                qid = by_text.get(plain(row[col])[:TEXT_PREFIX])
                 if qid is None and row[col]:
                     raise ResultsError(f"question text of slot {slot} ('{row[col][:60]}') is no question of quiz "
                                        f"'{quiz.id}' ({quiz.path})")
@@ -106,8 +116,8 @@ def find_quiz(course: Course, header: list[str], rows: list[list[str]], path: Pa
     candidates = []
     for quiz in course.quizzes:
         if question_cols:
-            texts = {plain(q.text.markdown)[:60] for q in quiz.questions}
-            cells = [plain(row[c])[:60] for row in rows[:50] for c in question_cols.values() if row[c]]
+            texts = {question_text(q) for q in quiz.questions}
+            cells = [plain(row[c])[:TEXT_PREFIX] for row in rows[:50] for c in question_cols.values() if row[c]]
             explained, total = sum(c in texts for c in cells), len(cells)
         elif quiz.meta.draw or len(quiz.questions) < max(slots):
             continue
@@ -184,6 +194,21 @@ def _response(q, text: str, right: str | None) -> QuestionResponse:
         return QuestionResponse(q.id, grade_keys(q, keys), keys)
     if q.type in ("short", "numerical"):
         return QuestionResponse(q.id, grade_text(q, text), (text.strip(),) if text.strip() else ())
-    # matching and ordering: the summary lists the learner's pairs or order; only the whole key is
-    # recognisable in it, so partial credit is lost (use the LTI or SCORM data for those types)
-    return QuestionResponse(q.id, 1.0 if right and plain(text) == plain(right) else 0.0, (text,) if text else ())
+    return QuestionResponse(q.id, _graded_by_right_answer(q.type, text, right or ""), (text,) if text else ())
+
+
+_PAIR_START = re.compile(r"; (?=[^;]*? -> )")
+
+
+def _graded_by_right_answer(qtype: str, text: str, right: str) -> float:
+    """Matching and ordering, graded from the summaries as qtype_match and qtype_ordering (absolute
+    position, the grading our .mbz sets) do: the share of stems matched, or of items in their place.
+    The summaries cut ordering items to 10 characters; the comparison is position by position."""
+    if not text or not right:
+        return 0.0
+    if qtype == "matching":
+        given = {plain(p) for p in _PAIR_START.split(text)}
+        pairs = [plain(p) for p in _PAIR_START.split(right)]
+        return sum(p in given for p in pairs) / len(pairs)
+    given, key = [plain(p) for p in text.split("; ")], [plain(p) for p in right.split("; ")]
+    return sum(g == k for g, k in zip(given, key)) / len(key)
