@@ -126,7 +126,7 @@ def _results_findings(course, sources, cache_dir):
     from .results.findings import findings
 
     analysis, limits = _results_analysis(course, sources, cache_dir)
-    return findings(analysis, limits)
+    return [d for d in findings(analysis, limits) if d.code.id not in course.spec.checks.disable]
 
 
 @cli.command()

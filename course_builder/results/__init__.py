@@ -40,9 +40,9 @@ def load_attempts(course: Course, sources: list[str], cache_dir: Path | None = N
         path = Path(source)
         if not path.is_file():
             raise ResultsError(f"{source}: no such file, and not a database URL (sqlite:///…, postgresql+psycopg://…)")
-        header, _ = read_table(path)
-        adapter = scorm_interactions if scorm_interactions.looks_like(header) else moodle_responses
-        found = adapter.read(course, path, pseudonym, quiz_id)
+        table = read_table(path)
+        adapter = scorm_interactions if scorm_interactions.looks_like(table[0]) else moodle_responses
+        found = adapter.read(course, path, pseudonym, quiz_id, table)
         if not found:
             raise ResultsError(f"{source}: the export holds no attempt")
         attempts += found

@@ -39,17 +39,20 @@ def read(course: Course, url: str, pseudonym, quiz_id: str | None = None) -> lis
     ctx = player.PlayerContext(static_prefix="", asset_href=lambda a: "", module_href=lambda m: None, scoring="server")
     keys = {qid: player.quiz_keys(course, quiz, ctx) for qid, quiz in quizzes.items()}
     attempts = []
+    graded: dict[tuple, QuestionResponse] = {}  # a cohort gives few distinct answers: each is graded once
     for r in rows:
         if r.quiz_id not in quizzes or (quiz_id and r.quiz_id != quiz_id):
             continue
         attempt = Attempt(learner=pseudonym(str(r.platform_id), r.user_id), quiz_id=r.quiz_id, number=r.number,
                           started=r.created_at)
         for qid, answer in (r.answers or {}).items():
-            q = keys[r.quiz_id].get(qid)
-            graded = scoring.grade(q, answer) if q else None
-            if graded is None:
-                continue
-            attempt.responses[qid] = QuestionResponse(qid, graded["fraction"], _chosen(q, answer))
+            memo = (r.quiz_id, qid, repr(answer))
+            if memo not in graded:
+                q = keys[r.quiz_id].get(qid)
+                result = scoring.grade(q, answer) if q else None
+                graded[memo] = None if result is None else QuestionResponse(qid, result["fraction"], _chosen(q, answer))
+            if graded[memo] is not None:
+                attempt.responses[qid] = graded[memo]
         attempts.append(attempt)
     return attempts
 

@@ -86,20 +86,25 @@ def _slot_questions(quiz: Quiz, header: list[str], rows: list[list[str]], questi
 def _match(quiz: Quiz, slots: dict[int, int], rows: list[list[str]]) -> tuple[int, int]:
     """(responses explained by the quiz's options or answers, responses) for slots in question order."""
     explained = total = 0
+    seen: dict[tuple[int, str], bool] = {}
     for row in rows:
         for slot, col in slots.items():
             if slot > len(quiz.questions) or not row[col] or row[col] == "-":
                 continue
-            q = quiz.questions[slot - 1]
             total += 1
-            if q.type in ("single", "truefalse"):
-                explained += plain(row[col]) in option_index(q)
-            elif q.type == "multiple":
-                keys = set(option_index(q).values())
-                explained += all(k in keys for k in multi_keys(q, row[col]))
-            else:
-                explained += 1
+            if (slot, row[col]) not in seen:
+                seen[slot, row[col]] = _explains(quiz.questions[slot - 1], row[col])
+            explained += seen[slot, row[col]]
     return explained, total
+
+
+def _explains(q, text: str) -> bool:
+    if q.type in ("single", "truefalse"):
+        return plain(text) in option_index(q)
+    if q.type == "multiple":
+        keys = set(option_index(q).values())
+        return all(k in keys for k in multi_keys(q, text))
+    return True
 
 
 def find_quiz(course: Course, header: list[str], rows: list[list[str]], path: Path, quiz_id: str | None) -> Quiz:
@@ -146,8 +151,8 @@ def multi_keys(q, text: str) -> tuple[str, ...]:
     return tuple(sorted(found)) + tuple(leftover)
 
 
-def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None) -> list[Attempt]:
-    header, rows = read_table(path)
+def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None, table=None) -> list[Attempt]:
+    header, rows = table or read_table(path)
     lang, names = _language(header, path)
     quiz = find_quiz(course, header, rows, path, quiz_id)
     slots = _columns(header, names["response"])
@@ -162,6 +167,7 @@ def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None) -> l
     questions = {q.id: q for q in quiz.questions}
     attempts: list[Attempt] = []
     numbers: dict[str, int] = {}
+    graded: dict[tuple, QuestionResponse] = {}
     for row in rows:
         who = [row[i] for i in identity]
         if not any(who):
@@ -180,7 +186,10 @@ def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None) -> l
             text = row[slots[slot]]
             text = "" if text == "-" else text
             right = row[rights[slot]] if slot in rights else None
-            attempt.responses[qid] = _response(q, text, right)
+            memo = (qid, text, right)  # a cohort gives few distinct responses: each is graded once
+            if memo not in graded:
+                graded[memo] = _response(q, text, right)
+            attempt.responses[qid] = graded[memo]
         attempts.append(attempt)
     return attempts
 

@@ -25,18 +25,33 @@ def labels(q: Question) -> list[tuple[str, str, bool]]:
 
 
 def option_index(q: Question) -> dict[str, str]:
-    """Plain option text → key; true/false also by the words Moodle prints in English and German."""
+    """Plain option text → key; true/false also by the words Moodle prints in English and German.
+
+    Computed once per question (keys are shuffled by a hash: an export of 10,000 rows asks 100,000 times)."""
+    cached = _INDEX.get(id(q))
+    if cached is not None and cached[0] is q:
+        return cached[1]
     index = {plain(a.text.markdown): key for key, a in choices(q)}
     if q.type == "truefalse":
         for key, a in choices(q):
             truth = plain(a.text.markdown) in TRUE_WORDS
             for word in (("true", "wahr", "t") if truth else ("false", "falsch", "f")):
                 index.setdefault(word, key)
+    _INDEX[id(q)] = (q, index)
     return index
 
 
+_INDEX: dict[int, tuple[Question, dict[str, str]]] = {}  # id → (question, index); the question kept alive
+
+
 def weights(q: Question) -> dict[str, float]:
-    return {key: a.weight / 100 for key, a in choices(q)}
+    cached = _WEIGHTS.get(id(q))
+    if cached is None or cached[0] is not q:
+        cached = _WEIGHTS[id(q)] = (q, {key: a.weight / 100 for key, a in choices(q)})
+    return cached[1]
+
+
+_WEIGHTS: dict[int, tuple[Question, dict[str, float]]] = {}
 
 
 def grade_keys(q: Question, keys: tuple[str, ...]) -> float:

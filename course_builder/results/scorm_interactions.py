@@ -54,8 +54,8 @@ def _keys(q, pattern: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None) -> list[Attempt]:
-    header, rows = read_table(path)
+def read(course: Course, path: Path, pseudonym, quiz_id: str | None = None, table=None) -> list[Attempt]:
+    header, rows = table or read_table(path)
     names = next((n for n in LANGUAGES.values() if _columns(header, n["result"])), None)
     if names is None:
         raise ResultsError(f"{path}: no 'Result 0' (English) or 'Ergebnis 0' (German) column: not a SCORM "
