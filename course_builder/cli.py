@@ -95,7 +95,7 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, results: 
         shown.step("checking the course")
         course, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
     if results:
-        diagnostics = diag_mod.sort_unique(diagnostics + _results_findings(course, results, cache_dir))
+        diagnostics = diag_mod.sort_unique(diagnostics + _results_findings(course, results, cache_dir, no_cache))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -107,7 +107,8 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, results: 
     sys.exit(EXIT_ERRORS if _failed(diagnostics, strict) else EXIT_OK)
 
 
-def _results_analysis(course, sources, cache_dir: str | None, quiz: str | None = None, which: str | None = None):
+def _results_analysis(course, sources, cache_dir: str | None, quiz: str | None = None, which: str | None = None,
+                      no_cache: bool = False):
     from .cache import default_dir
     from .results import ResultsError, analyse, load_attempts
 
@@ -115,17 +116,19 @@ def _results_analysis(course, sources, cache_dir: str | None, quiz: str | None =
         raise click.UsageError("course.yaml has errors; fix them before analysing results")
     limits = course.spec.checks.results
     try:
-        attempts = load_attempts(course, list(sources), Path(cache_dir) if cache_dir else default_dir(course.root), quiz)
+        # the pseudonym key lives in the cache folder; with --no-cache it is made afresh for this run
+        key_dir = None if no_cache else Path(cache_dir) if cache_dir else default_dir(course.root)
+        attempts = load_attempts(course, list(sources), key_dir, quiz)
     except ResultsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     return analyse(course, attempts, which or limits.which_attempts), limits
 
 
-def _results_findings(course, sources, cache_dir):
+def _results_findings(course, sources, cache_dir, no_cache: bool):
     from .results.findings import findings
 
-    analysis, limits = _results_analysis(course, sources, cache_dir)
+    analysis, limits = _results_analysis(course, sources, cache_dir, no_cache=no_cache)
     return [d for d in findings(analysis, limits) if d.code.id not in course.spec.checks.disable]
 
 
@@ -154,7 +157,7 @@ def report(sources: tuple[str, ...], course_dir: str, output: str | None, fmt: s
         _emit([d for d in diagnostics if d.is_error], "text", sys.stderr)
         click.echo("report stopped: fix the errors above first", err=True)
         sys.exit(EXIT_ERRORS)
-    analysis, limits = _results_analysis(course, sources, cache_dir, quiz, which)
+    analysis, limits = _results_analysis(course, sources, cache_dir, quiz, which, no_cache)
     out_dir = Path(output).parent if output else Path.cwd()
     text = as_json(course, analysis) if fmt == "json" else as_html(course, analysis, out_dir, limits)
     if not output:

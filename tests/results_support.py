@@ -137,11 +137,12 @@ def _interaction_cells(asked, p, v2004: bool) -> list[str]:
     return row
 
 
-def lti_database(course, quiz: Quiz, people: list[dict], path: Path) -> str:
-    """The LTI tool's SQLite database with one QuizAttempt per person (as lti/attempts.submit stores them)."""
+def lti_database(course, quiz: Quiz, people: list[dict], path_or_url) -> str:
+    """The LTI tool's database (an SQLite file, or a URL) with one QuizAttempt per person, as
+    lti/attempts.submit stores them."""
     from lti import db
 
-    url = f"sqlite:///{path}"
+    url = path_or_url if "://" in str(path_or_url) else f"sqlite:///{path_or_url}"
     engine = db.make_engine(url)
     db.migrate(engine)
     with db.sessions(engine)() as session:

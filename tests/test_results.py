@@ -85,6 +85,26 @@ def test_every_source_gives_the_same_statistics(loaded, tmp_path):
     assert flipped[2] < 0  # the miskeyed question: strong learners miss it
 
 
+def test_the_tool_database_on_postgresql_reads_like_sqlite(loaded, tmp_path):
+    from lti_postgres import PostgresServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    quiz = _quiz(loaded)
+    people = rs.cohort(loaded, quiz, 20, seed=9)
+    server = PostgresServer()
+    try:
+        url = rs.lti_database(loaded, quiz, people, server.database("results"))
+        on_postgres = analyse(loaded, load_attempts(loaded, [url], tmp_path)).quizzes[0]
+    finally:
+        server.stop()
+    on_sqlite = analyse(loaded, load_attempts(loaded, [rs.lti_database(loaded, quiz, people, tmp_path / "t.db")],
+                                              tmp_path)).quizzes[0]
+    assert [(st.facility, st.discrimination) for st in on_postgres.questions] == \
+           [(st.facility, st.discrimination) for st in on_sqlite.questions]
+    assert on_postgres.attempts == 20
+
+
 def test_learners_are_pseudonymised_everywhere(course_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_PSEUDONYM_KEY", "k1")
     html, data = tmp_path / "r.html", tmp_path / "r.json"
@@ -188,6 +208,8 @@ def test_an_empty_tool_database_is_refused(course_dir, tmp_path, loaded):
     url = rs.lti_database(loaded, _quiz(loaded), [], tmp_path / "empty.db")
     assert "holds no quiz attempt" in _refused(course_dir, tmp_path, url)
     assert "no such file" in _refused(course_dir, tmp_path, str(tmp_path / "missing.csv"))
+    assert "no such database file" in _refused(course_dir, tmp_path, f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not (tmp_path / "missing.db").exists()
 
 
 def test_a_scorm_export_of_another_package_is_refused(course_dir, tmp_path):

@@ -4,6 +4,8 @@ course_builder.scoring, so each question's fraction is the one the tool gave."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .. import player, scoring
 from ..model import Course
 from .attempt import Attempt, QuestionResponse, ResultsError
@@ -13,10 +15,14 @@ def read(course: Course, url: str, pseudonym, quiz_id: str | None = None) -> lis
     from sqlalchemy import create_engine, inspect, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from lti.db import QuizAttempt
+    from lti.db import QuizAttempt, make_engine
 
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if not Path(path).is_file():  # connecting would create an empty database
+            raise ResultsError(f"{url}: no such database file")
     try:
-        engine = create_engine(url)
+        engine = create_engine(url) if url.startswith("sqlite") else make_engine(url)
         with engine.connect() as conn:
             if not inspect(conn).has_table(QuizAttempt.__tablename__):
                 raise ResultsError(f"{_safe(url)}: no table '{QuizAttempt.__tablename__}': not the LTI tool's database")
