@@ -138,6 +138,14 @@ def test_report_is_self_contained_german_and_deterministic(course_dir, tmp_path,
     assert "abschluss-selbstcheck.md:14" in page  # the first question's source line
 
 
+def test_report_falls_back_to_english_for_other_languages(course_dir, tmp_path):
+    yaml = course_dir / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("language: de", "language: fr"))
+    result = run_course("report", str(MOODLE45 / "responses.csv"), "--course", str(course_dir))
+    assert result.code == 0, result.output
+    assert 'lang="fr"' in result.stdout and "Facility index" in result.stdout and "Leichtigkeit" not in result.stdout
+
+
 def test_json_names_questions_by_id_and_source(course_dir, tmp_path):
     result = run_course("report", str(MOODLE45 / "responses.csv"), "--course", str(course_dir), "--format", "json")
     assert result.code == 0, result.output
