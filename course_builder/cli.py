@@ -78,10 +78,13 @@ def cli() -> None:
               help="text for people, json for tools, sarif or github for CI annotations")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to a file instead of stdout")
+@click.option("--results", "results", multiple=True, metavar="PATH_OR_DB",
+              help="attempts to judge the questions by (repeatable): the LTI tool's database (file or URL), "
+                   "Moodle's quiz Responses or SCORM Interactions export (CSV/XLSX/ODS); see docs/results.md")
 @_VERBOSE
 @_cache_options
-def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: bool, no_cache: bool,
-          cache_dir: str | None) -> None:
+def check(course_dir: str, fmt: str, strict: bool, output: str | None, results: tuple[str, ...], verbose: bool,
+          no_cache: bool, cache_dir: str | None) -> None:
     """Check a course and report every problem at once.
 
     Exit status: 0 clean (warnings allowed), 1 errors (or warnings with --strict), 2 usage or I/O problem.
@@ -90,7 +93,9 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: 
     root = _course_dir(course_dir)
     with progress.Progress(1, progress.wanted(sys.stderr, fmt)) as shown:
         shown.step("checking the course")
-        _, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
+        course, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
+    if results:
+        diagnostics = diag_mod.sort_unique(diagnostics + _results_findings(course, results, cache_dir, no_cache))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -100,6 +105,69 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, verbose: 
     else:
         _emit(diagnostics, fmt, sys.stdout, verbose)
     sys.exit(EXIT_ERRORS if _failed(diagnostics, strict) else EXIT_OK)
+
+
+def _results_analysis(course, sources, cache_dir: str | None, quiz: str | None = None, which: str | None = None,
+                      no_cache: bool = False):
+    from .cache import default_dir
+    from .results import ResultsError, analyse, load_attempts
+
+    if course.spec is None:
+        raise click.UsageError("course.yaml has errors; fix them before analysing results")
+    limits = course.spec.checks.results
+    try:
+        # the pseudonym key lives in the cache folder; with --no-cache it is made afresh for this run
+        key_dir = None if no_cache else Path(cache_dir) if cache_dir else default_dir(course.root)
+        attempts = load_attempts(course, list(sources), key_dir, quiz)
+    except ResultsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    return analyse(course, attempts, which or limits.which_attempts), limits
+
+
+def _results_findings(course, sources, cache_dir, no_cache: bool):
+    from .results.findings import findings
+
+    analysis, limits = _results_analysis(course, sources, cache_dir, no_cache=no_cache)
+    return [d for d in findings(analysis, limits) if d.code.id not in course.spec.checks.disable]
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="PATH_OR_DB...")
+@click.option("--course", "course_dir", default=".", type=click.Path(file_okay=False), help="course folder")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="file to write [default: stdout]")
+@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--quiz", default=None, help="the quiz an export belongs to, when it cannot be told from the export")
+@click.option("--attempts", "which", type=click.Choice(["all", "first", "last", "best"]), default=None,
+              help="attempts counted, as Moodle's 'attempts to include' [default: checks.results.which_attempts]")
+@_cache_options
+def report(sources: tuple[str, ...], course_dir: str, output: str | None, fmt: str, quiz: str | None,
+           which: str | None, no_cache: bool, cache_dir: str | None) -> None:
+    """Item analysis of real attempts (Moodle's statistics), linked back to the source lines.
+
+    PATH_OR_DB: the LTI tool's database (SQLite file or SQLAlchemy URL), or Moodle's quiz Responses or
+    SCORM Interactions report as CSV, XLSX or ODS. Nothing is written if a source does not fit the course.
+    """
+    from .atomic import write_atomically
+    from .results.report import as_html, as_json
+
+    root = _course_dir(course_dir)
+    course, diagnostics = _load(root, _cache(root, no_cache, cache_dir))
+    if any(d.is_error for d in diagnostics):
+        _emit([d for d in diagnostics if d.is_error], "text", sys.stderr)
+        click.echo("report stopped: fix the errors above first", err=True)
+        sys.exit(EXIT_ERRORS)
+    analysis, limits = _results_analysis(course, sources, cache_dir, quiz, which, no_cache)
+    out_dir = Path(output).parent if output else Path.cwd()
+    text = as_json(course, analysis) if fmt == "json" else as_html(course, analysis, out_dir, limits)
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomically(Path(output), lambda fh: fh.write(text.encode("utf-8")))
+    except OSError as exc:
+        raise click.FileError(output, exc.strerror) from None
+    click.echo(f"wrote {output}")
 
 
 @cli.command()

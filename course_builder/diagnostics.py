@@ -125,6 +125,10 @@ IMPORT_IMAGE = _code("IMP004", W, "imported image lacks alt text or its file")
 IMPORT_EXISTS = _code("IMP005", E, "import would overwrite an existing file")
 IMPORT_UNSAFE_PATH = _code("IMP006", E, "archive member path leaves the archive")
 IMPORT_NOT_CARRIED = _code("IMP007", W, "something of the source is not carried over")
+RESULTS_EASY = _code("RES001", W, "question too easy (results)")
+RESULTS_HARD = _code("RES002", W, "question too hard (results)")
+RESULTS_DISCRIMINATION = _code("RES003", W, "question does not separate strong from weak learners (results)")
+RESULTS_DISTRACTOR = _code("RES004", W, "distractor hardly chosen (results)")
 
 
 def code(id: str) -> Code:

@@ -169,6 +169,17 @@ class Schedule(Node):
     alumni: list[AlumniMeeting] = Field(default_factory=list)
 
 
+class ResultsThresholds(Node):
+    """course.yaml `checks: results:`: when `course check --results` warns about a question (docs/results.md)."""
+
+    min_attempts: int = Field(default=10, ge=2)  # below this, nothing is claimed about a question
+    facility_high: float = Field(default=0.9, gt=0, le=1)  # easier than this: too easy
+    facility_low: float = Field(default=0.2, ge=0, lt=1)  # harder than this: too hard
+    discrimination_low: float = Field(default=0.2, ge=-1, le=1)  # discrimination index (−1…1) below: weak
+    distractor_share: float = Field(default=0.05, ge=0, lt=1)  # a wrong option chosen by fewer: not working
+    which_attempts: Literal["all", "first", "last", "best"] = "best"  # Moodle's "attempts to include"
+
+
 class ChecksConfig(Node):
     """course.yaml `checks:`: warnings switched off for this course, and the item-writing thresholds."""
 
@@ -177,6 +188,7 @@ class ChecksConfig(Node):
     key_pattern_share: float = Field(default=0.6, gt=0, le=1)
     truefalse_share: float = Field(default=0.7, gt=0, le=1)
     essay_overlap: float = Field(default=0.5, gt=0, le=1)
+    results: ResultsThresholds = Field(default_factory=ResultsThresholds)
 
 
 class CourseSpec(Node):

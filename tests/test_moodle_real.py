@@ -97,3 +97,41 @@ def test_moodle_registers_the_lti_tool_once_with_a_stable_client_id():
     assert re.search(rf"^client id: {client}$", again, re.M)
     assert re.search(r"^Moodle .*: tool type (\d+) updated", again, re.M)
     assert "--client-id " + client in again
+
+
+def test_report_statistics_equal_moodles_on_attempts_made_there(tmp_path):
+    """Learners take the self-check quiz on the site; Moodle's own Statistics figures and `course report` on the
+    same attempts agree (tests/fixtures/results/moodle45 is a committed run of this)."""
+    import json
+    import shutil
+
+    import results_support as rs
+    from conftest import MINI
+    from course_builder import check
+    from course_builder.results import analyse, load_attempts
+
+    fixture = Path(__file__).parent / "fixtures" / "results" / "moodle45"
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    shutil.copy(fixture / "abschluss-selbstcheck.md", root / "assessments")
+    assert run_course("build", str(root), "-t", "moodle-backup", "-o", str(tmp_path / "out"),
+                      "--moodle-delivery", "native").code == 0
+    restored = _run("restore-mbz", str(next((tmp_path / "out" / "moodle-backup").glob("*.mbz"))))
+    course_id = re.search(r"as course id (\d+)", restored).group(1)
+    course, _ = check(root)
+    quiz = next(q for q in course.quizzes if q.id == "abschluss-selbstcheck")
+    people = rs.cohort(course, quiz, 30, seed=23, flip=quiz.questions[3].id)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(rs.moodle_answers(quiz, people, f"t{course_id}")), encoding="utf-8")
+    verb = Path(__file__).resolve().parent.parent / "scripts" / "moodle-check" / "php" / "quiz_statistics.php"
+    env = dict(os.environ, MOODLE_CODE=re.search(r"MOODLE_CODE=(\S+)", (BIN / "site.env").read_text()).group(1))
+    result = subprocess.run(["php", str(verb), f"--course={course_id}", f"--quiz={quiz.title}", str(answers),
+                             str(tmp_path / "moodle")], capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0 and "== Errors: 0 ==" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
+    moodle = json.loads((tmp_path / "moodle" / "statistics.json").read_text())
+    stats = analyse(course, load_attempts(course, [str(tmp_path / "moodle" / "responses.csv")], tmp_path), "all")
+    ours = {st.question.id: st for st in stats.quizzes[0].questions}
+    for slot in moodle["slots"]:
+        st = ours[slot["question"]]
+        assert round(st.facility, 2) == round(slot["facility"], 2), slot
+        assert round(st.discrimination, 2) == round(slot["discrimination_index"], 2), slot

@@ -105,7 +105,7 @@ fi
 mkdir -p "$MOODLE_CHECK/bin/php"
 cp "$HERE"/php/*.php "$MOODLE_CHECK/bin/php/"
 cp "$HERE/verb.sh" "$MOODLE_CHECK/bin/verb.sh"
-for verb in restore-mbz import-questions export-questions add-scorm register-lti; do
+for verb in restore-mbz import-questions export-questions add-scorm register-lti quiz-statistics; do
   printf '#!/usr/bin/env bash\nexec "$(dirname "$0")/verb.sh" %s "$@"\n' "$verb" > "$MOODLE_CHECK/bin/$verb"
 done
 printf 'MOODLE_CODE=%q\nMOODLE_WWWROOT=%q\n' "$CODE" "http://127.0.0.1:$MOODLE_PORT" > "$MOODLE_CHECK/bin/site.env"
