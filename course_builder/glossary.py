@@ -78,8 +78,12 @@ class TermIndex:
                 seen.setdefault(term.entry.term, term)
         return list(seen.values())
 
-    def link(self, html: str, page_id: str, to_list: str) -> str:
-        """html with the first use of each term on the page turned into its explanation."""
+    def link(self, html: str, page_id: str, to_list: str | None, style: str = "") -> str:
+        """html with the first use of each term on the page turned into its explanation.
+
+        to_list: the text of the link to the module's list of terms; None where that list is on
+        another page the link cannot reach (Moodle gives pages their URLs only at restore).
+        style: inline CSS for the button, where learner.css is not loaded (Moodle's pages)."""
         if self.regex is None:
             return html
         done: set[str] = set()
@@ -90,10 +94,12 @@ class TermIndex:
                 return match.group(0)
             done.add(term.entry.term)
             pop = f"{page_id}--{term.anchor}"
+            more = Markup(' <a href="#{}">{}</a>').format(term.anchor, to_list) if to_list else ""
             return str(Markup(
-                '<button type="button" class="term" popovertarget="{0}">{1}</button>'
-                '<span class="term-def" id="{0}" popover><dfn>{2}</dfn>: {3} <a href="#{4}">{5}</a></span>'
-            ).format(pop, match.group(0), term.entry.term, term.entry.definition, term.anchor, to_list))
+                '<button type="button" class="term" popovertarget="{0}"{5}>{1}</button>'
+                '<span class="term-def" id="{0}" popover><dfn>{2}</dfn>: {3}{4}</span>'
+            ).format(pop, match.group(0), term.entry.term, term.entry.definition, more,
+                     Markup(' style="{}"').format(style) if style else ""))
 
         out, depth, pos = [], 0, 0
         for tag in _TAG.finditer(html):
@@ -105,6 +111,11 @@ class TermIndex:
         tail = html[pos:]
         out.append(self.regex.sub(explain, tail) if depth == 0 else tail)
         return "".join(out)
+
+
+# What learner.css gives .term, for pages without it.
+INLINE_STYLE = ("font:inherit;color:inherit;background:none;border:0;padding:0;"
+                "text-decoration:underline dotted;cursor:help")
 
 
 def _depth_change(tag: re.Match) -> int:

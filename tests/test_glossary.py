@@ -72,3 +72,19 @@ def test_a_learner_opens_the_explanation_and_follows_it_to_the_list(browser, sit
         assert learner.watch.errors == []
     finally:
         learner.context.close()
+
+
+def test_moodle_pages_explain_terms_without_a_link_to_another_page(tmp_path):
+    import html
+    import tarfile
+
+    from conftest import MINI, run_course
+
+    result = run_course("build", "-t", "moodle-backup", "--moodle-delivery", "native", "-o", str(tmp_path), str(MINI))
+    assert result.code == 0, result.output
+    mbz = next(tmp_path.rglob("*.mbz"))
+    with tarfile.open(mbz) as tar:
+        pages = [tar.extractfile(m).read().decode() for m in tar.getmembers() if m.name.endswith("/page.xml")]
+    first = next(p for p in pages if "Akteur:innen" in p)
+    assert 'popovertarget="lesson-einstieg--glossar-akteur-innen" style="font:inherit' in first
+    assert 'href="#glossar-' not in first  # the list of terms is on the module's last page: no link to it

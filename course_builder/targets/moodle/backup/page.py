@@ -7,8 +7,8 @@ import html as htmllib
 import posixpath
 from urllib.parse import quote
 
-from .... import player
-from ....model import Module, Task
+from .... import glossary, player
+from ....model import Html, Module, Task
 from ....worksheets import worksheet_files
 from ..backup_xml import NULL
 from ..bank import File, Text, text
@@ -22,9 +22,13 @@ def add_lessons(b: Backup, section: Section, module: Module) -> None:
     closing = str(player.module_closing(b.course, module, b.s, level=3,
                                         worksheet_href=lambda sheet: "@@PLUGINFILE@@/" + quote(sheet.file_name)))
     sheets = [File(posixpath.basename(rel), data) for rel, data in worksheet_files(b.course, module).items()]
+    terms = glossary.index(b.course)
     for lesson in module.lessons:
         last = lesson is module.lessons[-1]
-        add(b, section, lesson.title, lesson.body, lesson.assets, closing if last else "", sheets if last else [])
+        # mod_page shows its content unfiltered by HTML Purifier (noclean), so the popovers survive.
+        body = Html(markdown=lesson.body.markdown, html=terms.link(lesson.body.html, f"lesson-{lesson.id}", None,
+                                                                    glossary.INLINE_STYLE))
+        add(b, section, lesson.title, body, lesson.assets, closing if last else "", sheets if last else [])
     for task in b.course.tasks_for(module.id):
         if task.kind == "reflection":
             add(b, section, task.title, task.body, task.assets, task_extras(b, task))
