@@ -1,7 +1,10 @@
 """Benchmark: wall time of `course check` and `course build` for the bundled course and synthetic ones.
 
-Run: .venv/bin/python bench/bench_build.py [--repeat N] [--sizes 10,100,1000] [--targets html]
-Prints, for check and build, median wall and CPU times (ms) without the cache, with an empty (cold)
+Run: .venv/bin/python bench/bench_build.py [--repeat N] [--sizes 10,100,1000] [--targets html] [--modes edit]
+--targets takes target names, `all` (every default target, as a plain `course build`) or
+`all-but:NAME,…` (the default targets without those, e.g. `all-but:moodle-backup` to see one target's
+share); --modes picks some of: no cache, cold, warm, edit (a warm cache is filled, untimed, first).
+Prints the load average before and after (the machine may be shared: compare runs made back to back), and, for check and build, median wall and CPU times (ms) without the cache, with an empty (cold)
 cache, a warm one, and a warm one after one lesson was edited, with the ratios, and how a cold run
 scales from the smallest to the largest synthetic course. CPU time (user + system of the command)
 is the steadier figure on a machine that other work shares. Each measurement runs the real CLI in a fresh
@@ -11,6 +14,7 @@ process, as a designer or CI would; the bundled course is measured on a copy.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -151,8 +155,10 @@ def copy_course(src: Path, dst: Path) -> Path:
     return dst
 
 
-def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect: str) -> dict[str, Timing]:
+def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect: str,
+                modes: list[str] | None = None) -> dict[str, Timing]:
     """cold (empty cache), warm (nothing changed) and edit (one lesson changed since the last run)."""
+    modes = modes or MODES
     lessons = sorted((root / "modules").glob("*/*.md"))
     lesson = lessons[len(lessons) // 2]
     original = lesson.read_text(encoding="utf-8")
@@ -164,13 +170,41 @@ def cache_modes(command: list[str], root: Path, cache: Path, repeat: int, expect
     def edit(i: int) -> None:
         lesson.write_text(original + f"\nEin geänderter Absatz, Fassung {i}.\n", encoding="utf-8")
 
-    times = {"cold": timed(args, repeat, expect, empty)}
+    times = {}
+    if "cold" in modes:
+        times["cold"] = timed(args, repeat, expect, empty)
     timed(args, 1, expect)  # fill the cache for the current sources
-    times["warm"] = timed(args, repeat, expect)
-    times["edit"] = timed(args, repeat, expect, edit)
+    if "warm" in modes:
+        times["warm"] = timed(args, repeat, expect)
+    if "edit" in modes:
+        times["edit"] = timed(args, repeat, expect, edit)
     lesson.write_text(original, encoding="utf-8")
-    times["no cache"] = timed(command + ["--no-cache"], repeat, expect)
+    if "no cache" in modes:
+        times["no cache"] = timed(command + ["--no-cache"], repeat, expect)
     return times
+
+
+def target_args(spec: str) -> list[str]:
+    """-t options for `course build`: names, `all` (none: every default target) or `all-but:NAME,…`."""
+    if spec == "all":
+        return []
+    if spec.startswith("all-but:"):
+        sys.path.insert(0, str(REPO))
+        from course_builder import targets
+
+        left_out = set(spec.removeprefix("all-but:").split(","))
+        # What a plain `course build` builds: cc only with an LTI tool URL, which the bench does not give.
+        wanted = [name for name in targets.expand(targets.names()) if name not in left_out | {"cc"}]
+        return [t for name in wanted for t in ("-t", name)]
+    return [t for name in spec.split(",") for t in ("-t", name)]
+
+
+def _ms(times: dict[str, Timing], mode: str, clock: str) -> str:
+    return f"{getattr(times[mode], clock) * 1000:10.0f}" if mode in times else f"{'-':>10}"
+
+
+def _ratio(times: dict[str, Timing], a: str, b: str, clock: str) -> str:
+    return f"{getattr(times[a], clock) / getattr(times[b], clock):11.1f}" if a in times and b in times else f"{'-':>11}"
 
 
 MODES = ["no cache", "cold", "warm", "edit"]
@@ -180,27 +214,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="10,100,1000")
-    parser.add_argument("--targets", default="html", help="comma-separated targets for `course build`")
+    parser.add_argument("--targets", default="html",
+                        help="comma-separated targets for `course build`, `all`, or `all-but:NAME,…`")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of: {', '.join(MODES)}")
+    parser.add_argument("--no-bundled", action="store_true", help="measure the synthetic courses only")
     args = parser.parse_args()
-    targets = [t for name in args.targets.split(",") for t in ("-t", name)]
+    targets = target_args(args.targets)
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    load_before = os.getloadavg()
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         base = timed(COURSE + ["--version"], args.repeat, "version")
-        courses = [("bundled course", copy_course(REPO, tmp_path / "bundled"))]
+        courses = [] if args.no_bundled else [("bundled course", copy_course(REPO, tmp_path / "bundled"))]
         for size in [int(s) for s in args.sizes.split(",") if s]:
             courses.append((f"synthetic {size} modules", synthetic_course(tmp_path / f"c{size}", size)))
         for label, root in courses:
             cache = tmp_path / f"cache-{root.name}"
-            check = cache_modes(COURSE + ["check", str(root)], root, cache, args.repeat, "0 error(s)")
+            check = cache_modes(COURSE + ["check", str(root)], root, cache, args.repeat, "0 error(s)", modes)
             out = tmp_path / f"out-{root.name}"
             build = cache_modes(COURSE + ["build", str(root), "--out", str(out)] + targets, root, cache,
-                                args.repeat, "")
+                                args.repeat, "", modes)
             shutil.rmtree(out, ignore_errors=True)
             rows.append((label, check, build))
 
+    load_after = os.getloadavg()
     print(f"course_builder benchmark (median of {args.repeat}, in ms; targets: {args.targets})")
+    print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after: {', '.join(f'{x:.2f}' for x in load_after)}; {os.cpu_count()} CPUs")
     print(f"start-up baseline (course --version): wall {base.wall * 1000:.0f}, CPU {base.cpu * 1000:.0f}")
     print("no cache: --no-cache; cold: empty cache (filled by the run); warm: nothing changed since the last run;")
     print("edit: one lesson changed since the last run; edit-base: edit minus the start-up baseline.")
@@ -210,12 +252,13 @@ def main() -> None:
             print(f"{'course':26}" + "".join(f"{m:>10}" for m in MODES)
                   + f"{'edit-base':>11}{'cold/warm':>11}{'cold/edit':>11}")
             for row in rows:
-                t = {mode: getattr(timing, clock) for mode, timing in row[column].items()}
-                print(f"{row[0]:26}" + "".join(f"{t[m] * 1000:10.0f}" for m in MODES)
-                      + f"{(t['edit'] - getattr(base, clock)) * 1000:11.0f}"
-                      + f"{t['cold'] / t['warm']:11.1f}{t['cold'] / t['edit']:11.1f}")
+                times = row[column]
+                edit_base = (f"{(getattr(times['edit'], clock) - getattr(base, clock)) * 1000:11.0f}"
+                             if "edit" in times else f"{'-':>11}")
+                print(f"{row[0]:26}" + "".join(_ms(times, m, clock) for m in MODES) + edit_base
+                      + _ratio(times, "cold", "warm", clock) + _ratio(times, "cold", "edit", clock))
     synth = [r for r in rows if r[0].startswith("synthetic")]
-    if len(synth) >= 2:
+    if len(synth) >= 2 and "cold" in modes:
         first, last = synth[0], synth[-1]
         n0, n1 = int(first[0].split()[1]), int(last[0].split()[1])
         print(f"\nscaling {n0} → {n1} modules ({n1 / n0:.0f}× the size), cold wall time: check "
