@@ -261,3 +261,13 @@ def test_a_fresh_process_renders_from_compiled_templates_in_the_cache(course_dir
     assert any((tmp_path / "cache" / "template").rglob("*"))
     reference = cold(course_dir, tmp_path / "cold")
     assert outs[1] == {name: data for name, data in reference.items() if name.startswith(("html/", "scorm12/"))}
+
+
+def test_a_renamed_module_changes_the_cached_course_manifest_as_a_cold_build_does(course_dir: Path, tmp_path: Path):
+    """The course package's manifest comes from the cache on its facts; a module title is one of them."""
+    store = Cache(tmp_path / "cache")
+    run(course_dir, tmp_path / "warm", store)
+    module_yaml = sorted((course_dir / "modules").glob("*/module.yaml"))[0]
+    text = module_yaml.read_text(encoding="utf-8")
+    module_yaml.write_text(text.replace("title: ", "title: Neu ", 1), encoding="utf-8")
+    assert run(course_dir, tmp_path / "warm", store) == cold(course_dir, tmp_path / "cold")
