@@ -1,0 +1,71 @@
+"""The teacher's overview of a module placement: every learner's progress, score and grade delivery,
+and the results per question."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .db import Launch, OutboxScore, Progress
+from .roles import is_instructor
+from .tool import Tool
+
+
+def routes(tool: Tool) -> list[Route]:
+    course, rejected_page = tool.course, tool.rejected_page
+
+    @rejected_page
+    async def teacher(request: Request) -> Response:
+        launch_id = request.path_params["launch_id"]
+        return await run_in_threadpool(teacher_page, launch_id)
+
+    def teacher_page(launch_id: str) -> Response:
+        with tool.Session() as session:
+            record = tool.instructor_launch(session, launch_id)
+            rows = session.scalars(select(Progress).where(Progress.platform_id == record.platform_id,
+                                                          Progress.resource_link_id == record.resource_link_id)
+                                   .order_by(Progress.user_id)).all()
+            names, teachers = {}, set()
+            for launch_row in session.scalars(select(Launch).where(
+                    Launch.platform_id == record.platform_id, Launch.context_id == record.context_id)):
+                if launch_row.name:
+                    names[launch_row.user_id] = launch_row.name
+                if is_instructor(launch_row.roles):
+                    teachers.add(launch_row.user_id)
+            # Teachers who open the module to try it leave progress too; they are not learners.
+            rows = [row for row in rows if row.user_id not in teachers]
+            lineitem = record.ags.get("lineitem")
+            deliveries = {}
+            if lineitem:
+                for out in session.scalars(select(OutboxScore).where(OutboxScore.platform_id == record.platform_id,
+                                                                     OutboxScore.lineitem_url == lineitem)
+                                           .order_by(OutboxScore.timestamp)):
+                    deliveries[out.user_id] = {"status": out.status,
+                                               "error": out.last_error if out.status == "failed" else ""}
+        quiz = course.quiz_for(record.module_id)
+        questions = [q.id for q in quiz.questions] if quiz else []
+        per_question = {q: {"correct": 0, "answered": 0} for q in questions}
+        view_rows = []
+        for row in rows:
+            results = {}
+            for interaction in row.interactions or []:
+                if isinstance(interaction, dict) and interaction.get("id") is not None:
+                    results[str(interaction["id"])] = str(interaction.get("result") or "neutral")
+            for q, result in results.items():
+                if q in per_question:
+                    per_question[q]["answered"] += 1
+                    per_question[q]["correct"] += result == "correct"
+            view_rows.append({"user_id": row.user_id, "name": names.get(row.user_id, ""), "progress": row.progress,
+                              "completion": row.completion, "success": row.success, "score": row.score,
+                              "results": results, "delivery": deliveries.get(row.user_id)})
+        module = course.module(record.module_id)
+        names = {q.id: q.name for q in quiz.questions} if quiz else {}
+        return tool.render("teacher.html.j2", rows=view_rows, questions=questions, per_question=per_question,
+                           question_names=names,
+                           module_title=module.title if module else record.module_id,
+                           context_title=record.context_title, launch_id=launch_id)
+
+    return [Route("/lti/teacher/{launch_id}", teacher)]
