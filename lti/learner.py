@@ -1,7 +1,8 @@
 """Routes of the learner's module page and its saved state (the `http` runtime contract of learner.js).
 
 GET /lti/play/{launch_id} serves the module page with the launch's state URL, attempt URL and CSRF
-token filled in; GET/PUT /lti/state/{launch_id} read and write the learner's location and state.
+token filled in; GET/PUT /lti/state/{launch_id} read and write the learner's location and state, both
+only with the launch's X-CSRF-Token; a write changes the progress row by lti/progress.py's monotone rule.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from starlette.routing import Route
 
 from course_builder import player
 
-from . import ags, attempts
-from .db import Progress, now
+from . import attempts
 from .launchstore import LaunchRecord
+from .progress import progress_for, record as record_progress
 from .roles import is_instructor
 from .security import Rejected, csrf_ok, csrf_token
 from .tool import ATTEMPT_PLACEHOLDER, CSRF_PLACEHOLDER, STATE_PLACEHOLDER, Tool, live, on_loop
@@ -66,11 +67,13 @@ def routes(tool: Tool) -> list[Route]:
     @rejected_page
     async def state_api(request: Request) -> Response:
         launch_id = request.path_params["launch_id"]
+        # Reads need the same proof as writes: the launch id alone (it shows in logs and the page's URL)
+        # must not reveal a learner's location, state or quiz record.
+        if not csrf_ok(settings, launch_id, request.headers.get("x-csrf-token")):
+            return JSONResponse({"error": "bad or missing X-CSRF-Token"}, status_code=403)
         if request.method == "GET":
             return JSONResponse(on_loop(read_state, launch_id),
                                 headers={"Cache-Control": "no-store"})
-        if not csrf_ok(settings, launch_id, request.headers.get("x-csrf-token")):
-            return JSONResponse({"error": "bad or missing X-CSRF-Token"}, status_code=403)
         body = await request.body()
         if len(body) > MAX_STATE_BYTES:
             return JSONResponse({"error": "state too large"}, status_code=413)
@@ -105,27 +108,17 @@ def routes(tool: Tool) -> list[Route]:
             if record.message_type != "LtiResourceLinkRequest":
                 raise Rejected("Only a resource link launch has learner state.", 400, "no_state")
 
-            def apply() -> tuple[bool, Progress]:
+            def apply() -> bool:
                 # Score, success and results are the tool's own (lti/attempts.py): the page cannot set them.
-                row = attempts.progress_for(session, record)
-                before = row.completion
-                for key in ("location", "state", "progress", "completion"):
-                    if key in update:
-                        setattr(row, key, update[key])
-                row.updated_at = now()
-                graded = row.score is not None and row.completion != before
-                return graded, row
+                row = progress_for(session, record)
+                return record_progress(session, record, row, update, "state", tool.column_for(record))
 
-            def queue(graded: bool, row: Progress) -> bool:
-                return graded and ags.enqueue(session, record, row.score, row.completion == "completed",
-                                              column=tool.column_for(record)) is not None
-
-            queued = queue(*apply())
+            queued = apply()
             try:
                 session.commit()
             except Exception:
                 session.rollback()  # a concurrent write of the same learner: apply again on fresh rows
-                queued = queue(*apply())
+                queued = apply()
                 session.commit()
             return queued
 

@@ -3,6 +3,7 @@ the routes have in common (rendering, the launch a URL names, error pages)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +85,13 @@ class Tool:
         """A score as people in the course's language write it: 54,55 in German, no trailing zeros."""
         text = f"{value:.2f}".rstrip("0").rstrip(".")
         return text.replace(".", ",") if self.lang == "de" else text
+
+    def when(self, seconds: int | None) -> str:
+        """A stored time as the course's language writes it, in UTC (the tool does not know the reader's zone)."""
+        if seconds is None:
+            return "–"
+        moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        return moment.strftime("%d.%m.%Y, %H:%M UTC" if self.lang == "de" else "%Y-%m-%d %H:%M UTC")
 
     def error(self, exc: Rejected) -> HTMLResponse:
         log.info("rejected (%s, %s): %s", exc.code, exc.status, exc.message)
