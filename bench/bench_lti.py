@@ -127,9 +127,11 @@ async def one_launch(tool: Connection, platform: Connection, info: dict, tool_ur
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, urlencode(fields).encode())
     assert status == 303, body[:500]
     page_url = headers["location"][0]
-    status, _, _ = await tool.request("GET", page_url)
+    status, _, page = await tool.request("GET", page_url)
     assert status == 200, status
-    status, _, _ = await tool.request("GET", page_url.replace("/lti/play/", "/lti/state/"))  # the runtime's first ask
+    csrf = page.split(b'"csrf":"', 1)[1].split(b'"', 1)[0].decode()  # reads need the launch's token too
+    status, _, _ = await tool.request("GET", page_url.replace("/lti/play/", "/lti/state/"),  # the runtime's first ask
+                                      {"X-CSRF-Token": csrf})
     assert status == 200, status
 
 

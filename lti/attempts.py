@@ -27,25 +27,12 @@ from starlette.routing import Route
 from course_builder import player, scoring
 from course_builder.model import Quiz
 
-from . import ags
 from .db import Launch, Progress, QuizAttempt, now
+from .progress import progress_for, record as record_progress
 from .security import Rejected, csrf_ok
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_TEXT = 20000  # characters of one typed answer
-
-
-def progress_for(session: Session, record) -> Progress:
-    """The learner's row in this placement, made if missing (caller commits)."""
-    row = session.scalar(select(Progress).where(Progress.platform_id == record.platform_id,
-                                                Progress.resource_link_id == record.resource_link_id,
-                                                Progress.user_id == record.user_id))
-    if row is None:
-        row = Progress(platform_id=record.platform_id, resource_link_id=record.resource_link_id,
-                       user_id=record.user_id, context_id=record.context_id, module_id=record.module_id,
-                       progress=0.0, completion="incomplete", success="unknown", interactions=[])
-        session.add(row)
-    return row
 
 
 def _answer_ok(q: dict, v) -> bool:
@@ -197,7 +184,7 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
         row.checked = None
         score, reviews = scoring.attempt([questions[q.id] for q in quiz.questions if q.id in asked], answers)
         graded = any(questions[qid]["type"] != "essay" for qid in asked)
-        best = before = _best([row.score for row in rows])
+        best = _best([row.score for row in rows])
         if graded:
             best = score if best is None else max(best, score)
         session.add(QuizAttempt(platform_id=record.platform_id, resource_link_id=record.resource_link_id,
@@ -205,14 +192,14 @@ def submit(tool, launch_id: str, data, column_for) -> tuple[dict, bool]:
                                 number=used + 1, answers=answers, score=score if graded else None,
                                 review=reviews, scored_by="tool", created_at=now()))
         pass_mark = player.pass_mark(tool.course, tool.course.module(record.module_id))
-        row.score = best
-        row.success = "unknown" if best is None else "passed" if best >= pass_mark else "failed"
-        row.interactions = _interactions(quiz, answers, reviews)
+        offered = {"interactions": _interactions(quiz, answers, reviews)}
+        if best is not None:
+            offered.update(score=best, success="passed" if best >= pass_mark else "failed")
         row.drawn = _draw(quiz) if quiz.meta.draw else None  # the next attempt's questions
-        row.updated_at = now()
         # An attempt below the best changes nothing the gradebook shows (Moodle's "highest grade").
-        queued = best is not None and best != before and ags.enqueue(
-            session, record, best, row.completion == "completed", column=column_for(record)) is not None
+        queued = record_progress(session, record, row, offered, "attempt", column_for(record),
+                                 added={"attempts": [used, used + 1]})
+        best = row.score
         try:
             session.commit()
         except IntegrityError:  # the same attempt number sent twice at once: the first one counts

@@ -10,7 +10,7 @@ import secrets
 import time
 from pathlib import Path
 
-from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
+from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
                         create_engine, event, select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -129,6 +129,25 @@ class Progress(Base):
     # item pools (quiz draw:): the question ids the open attempt asks, drawn by the tool
     drawn: Mapped[list | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class ProgressChange(Base):
+    """The audit trail of a progress row: one row per write that changed (or was refused to lower) what the
+    gradebook sees, with who wrote it from which launch (lti/progress.py)."""
+
+    __tablename__ = "progress_changes"
+    __table_args__ = (Index("ix_progress_changes_learner", "platform_id", "resource_link_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))  # the learner whose row changed
+    actor_id: Mapped[str] = mapped_column(String(255))  # who wrote: the launch's user
+    launch_id: Mapped[str] = mapped_column(String(64))  # not a foreign key: the trail outlives old launches
+    source: Mapped[str] = mapped_column(String(16))  # state (the page's save) | attempt (a graded quiz attempt)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field → [before, after]
+    kept: Mapped[dict] = mapped_column(JSON, default=dict)  # field → [stored, offered lower value]: refused
+    gradebook: Mapped[float | None] = mapped_column(Float, nullable=True)  # the score this write queued, if any
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
 class QuizAttempt(Base):

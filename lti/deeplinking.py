@@ -5,13 +5,17 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from course_builder.model import Course
 
 from . import keys
 from .config import Settings
 from .db import Launch, Platform, now
-from .security import DL, LTI
+from .security import DL, LTI, Rejected, csrf_ok, csrf_token
 
 
 def choices(course: Course) -> list[dict]:
@@ -59,3 +63,38 @@ def response_jwt(session: Session, settings: Settings, course: Course, platform:
     if "data" in launch.deep_linking:
         claims[DL + "data"] = launch.deep_linking["data"]  # echoed unchanged
     return keys.sign(session, claims)
+
+
+def routes(tool) -> list[Route]:
+    settings, course, rejected_page = tool.settings, tool.course, tool.rejected_page
+
+    @rejected_page
+    async def deep_link(request: Request) -> Response:
+        launch_id = request.path_params["launch_id"]
+        if request.method == "GET":
+            def show():
+                with tool.Session() as session:
+                    record = tool.instructor_launch(session, launch_id)
+                    if record.message_type != "LtiDeepLinkingRequest":
+                        raise Rejected("This launch is not a deep linking request.", 400, "not_deep_linking")
+                return tool.render("deep_link.html.j2", launch_id=launch_id, csrf=csrf_token(settings, launch_id),
+                                   items=choices(course),
+                                   multiple=record.deep_linking.get("accept_multiple", True) is not False)
+            return await run_in_threadpool(show)
+        form = await request.form()
+        if not csrf_ok(settings, launch_id, form.get("csrf")):
+            raise Rejected("The form's CSRF token is wrong.", 403, "bad_csrf")
+        chosen = [v for v in form.getlist("item") if isinstance(v, str)]
+
+        def respond():
+            with tool.Session() as session:
+                record = tool.instructor_launch(session, launch_id)
+                if record.message_type != "LtiDeepLinkingRequest":
+                    raise Rejected("This launch is not a deep linking request.", 400, "not_deep_linking")
+                platform = session.get(Platform, record.platform_id)
+                token = response_jwt(session, settings, course, platform, record, chosen)
+            return tool.render("autopost.html.j2", action=record.deep_linking["deep_link_return_url"],
+                               fields={"JWT": token}, submit=tool.ui["lti_dl_send"])
+        return await run_in_threadpool(respond)
+
+    return [Route("/lti/deep-link/{launch_id}", deep_link, methods=["GET", "POST"])]

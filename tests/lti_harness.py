@@ -156,6 +156,11 @@ class Tool:
         assert page.status_code == 200
         return launch_id, page.text
 
+    def state(self, launch_id: str, page: str) -> httpx.Response:
+        """The learner's saved state as the page reads it: with the launch's CSRF token."""
+        return self.client.get(f"/lti/state/{launch_id}",
+                               headers={"Accept": "application/json", "X-CSRF-Token": csrf_of(page)})
+
     def submit(self, launch_id: str, page: str, answers: dict) -> httpx.Response:
         """A quiz attempt as the page sends it: answers only."""
         return self.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"answers": answers}),

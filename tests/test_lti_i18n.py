@@ -27,7 +27,10 @@ LTI_SOURCES = sorted((Path(__file__).resolve().parent.parent / "lti").glob("*.py
 TEACHER_KEYS = ["lti_groups", "lti_col_learner", "progress", "lti_col_completion", "lti_col_success", "lti_col_score",
                 "lti_col_delivery", "lti_completion_completed", "lti_completion_incomplete", "lti_success_passed",
                 "lti_success_failed", "lti_delivery_delivered", "lti_delivery_failed", "lti_per_question",
-                "lti_col_question", "lti_col_correct", "lti_col_answered"]
+                "lti_col_question", "lti_col_correct", "lti_col_answered", "lti_col_delivered", "lti_changes",
+                "lti_col_when", "lti_col_by", "lti_col_launch", "lti_col_change", "lti_by_self", "lti_source_state",
+                "lti_source_attempt", "lti_field_progress", "lti_field_completion", "lti_field_score",
+                "lti_field_attempts"]
 GROUP_KEYS = ["lti_groups", "lti_groups_sync", "lti_groups_regions_import", "lti_groups_form", "lti_col_group",
               "lti_groups_save", "lti_export_groups", "lti_export_moodle_groups", "lti_export_moodle_members",
               "lti_groups_formed"]

@@ -45,26 +45,26 @@ def test_media_files_are_served(tool):
 
 def test_state_round_trip_and_resume_on_another_device(tool, platform):
     launch_id, page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="501", resource_link="rl-resume"))
-    empty = tool.client.get(f"/lti/state/{launch_id}", headers={"Accept": "application/json"})
+    empty = tool.state(launch_id, page)
     assert empty.status_code == 200
     assert empty.json() == {"location": None, "state": None,
                             "quiz": {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}}
     assert put_state(tool, launch_id, csrf_of(page), STATE).status_code == 204
     # Another device: a new launch of the same user and resource link, with a fresh browser.
     tool.client.cookies.clear()
-    other_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="501", resource_link="rl-resume"))
+    other_id, other_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="501", resource_link="rl-resume"))
     assert other_id != launch_id
-    resumed = tool.client.get(f"/lti/state/{other_id}").json()
+    resumed = tool.state(other_id, other_page).json()
     assert (resumed["location"], resumed["state"]) == ("lesson-einstieg", "v1|q=a1")
 
 
 def test_progress_is_per_resource_link_and_per_user(tool):
     a_id, a_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="601", resource_link="rl-a"))
     put_state(tool, a_id, csrf_of(a_page), STATE)
-    b_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="601", resource_link="rl-b"))
-    c_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="602", resource_link="rl-a"))
-    assert tool.client.get(f"/lti/state/{b_id}").json()["state"] is None
-    assert tool.client.get(f"/lti/state/{c_id}").json()["state"] is None
+    b_id, b_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="601", resource_link="rl-b"))
+    c_id, c_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user="602", resource_link="rl-a"))
+    assert tool.state(b_id, b_page).json()["state"] is None
+    assert tool.state(c_id, c_page).json()["state"] is None
 
 
 def test_put_needs_the_csrf_token(tool):
@@ -73,7 +73,7 @@ def test_put_needs_the_csrf_token(tool):
     response = tool.client.put(f"/lti/state/{launch_id}", content=json.dumps(STATE),
                                headers={"Content-Type": "application/json"})
     assert response.status_code == 403
-    assert tool.client.get(f"/lti/state/{launch_id}").json()["state"] is None
+    assert tool.state(launch_id, page).json()["state"] is None
 
 
 @pytest.mark.parametrize("bad", [{"completion": "done"}, {"progress": "half"}, {"location": 3},

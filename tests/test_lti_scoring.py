@@ -65,7 +65,7 @@ def test_a_forged_score_in_the_state_api_is_ignored(tool):
         row = session.scalar(select(Progress).where(Progress.user_id == "f1"))
         assert (row.score, row.success, row.interactions) == (None, "unknown", [])
         assert session.scalars(select(OutboxScore).where(OutboxScore.user_id == "f1")).all() == []
-    state = tool.client.get(f"/lti/state/{launch_id}").json()
+    state = tool.state(launch_id, page).json()
     assert state["quiz"] == {"attempts": 0, "best": None, "last": None, "review": None, "checked": {}}
     # A score field in an attempt is no score either: only the answers count.
     sent = tool.client.post(f"/lti/attempt/{launch_id}", content=json.dumps({"answers": {}, "score": 100}),
@@ -123,7 +123,7 @@ def test_the_attempt_limit_holds_on_the_server_and_the_best_score_counts(tool):
     assert (first["attempts"], first["best"], second["attempts"], second["best"]) == (1, 87.5, 2, 87.5)
     third = tool.submit(launch_id, page, tool.answers_scoring(MODULE, 100))
     assert third.status_code == 409 and third.json()["code"] == "no_attempts_left"
-    state = tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]
+    state = tool.state(launch_id, page).json()["quiz"]
     assert (state["attempts"], state["best"], state["last"]) == (2, 87.5, 50)
     with tool.tool.Session() as session:
         assert session.scalar(select(Progress.success).where(Progress.user_id == "a1")) == "passed"
@@ -139,10 +139,10 @@ def test_the_review_follows_the_feedback_policy(tool, monkeypatch):
     launch_id, page = launch(tool, "p2", link="rl-policy-last")
     one = tool.submit(launch_id, page, tool.answers_scoring(MODULE, 37.5)).json()
     assert one["score"] == 37.5 and one["review"] is None  # an attempt is left: no markers, no feedback
-    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["review"] is None
+    assert tool.state(launch_id, page).json()["quiz"]["review"] is None
     two = tool.submit(launch_id, page, tool.answers_scoring(MODULE, 50)).json()
     assert two["review"][first.id]["result"] == "incorrect"  # the last one: its review is shown
-    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["review"] == two["review"]
+    assert tool.state(launch_id, page).json()["quiz"]["review"] == two["review"]
 
 
 def test_states_stored_before_the_tool_graded_migrate(tmp_path):
@@ -190,12 +190,12 @@ def test_immediate_feedback_checks_one_question_and_the_first_answer_stands(tool
     # Trying the right option after seeing "wrong" changes nothing: the checked answer stands.
     again = check(first.id, answer(keys[first.id], True)).json()
     assert again == wrong.json()
-    state = tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]
+    state = tool.state(launch_id, page).json()["quiz"]
     assert state["checked"] == wrong.json()["review"]
     everything_right = {q.id: answer(keys[q.id], True) for q in quiz.questions}
     submitted = tool.submit(launch_id, page, everything_right).json()
     assert submitted["review"][first.id]["result"] == "incorrect" and submitted["score"] < 100
-    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["checked"] == {}
+    assert tool.state(launch_id, page).json()["quiz"]["checked"] == {}
     essay = next(q for q in quiz.questions if q.type == "essay")
     assert check(essay.id, "Text").status_code == 422
 
@@ -206,9 +206,9 @@ def test_the_tool_draws_from_the_item_pools_and_grades_only_the_drawn(tool, monk
     monkeypatch.setattr(quiz.meta, "draw", ["1 from ziel", "2 from anwenden"])
     pool = {q.id: "ziel" if "ziel" in q.objectives else "anwenden" for q in quiz.questions}
     launch_id, page = launch(tool, "d1", link="rl-draw")
-    drawn = tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["drawn"]
+    drawn = tool.state(launch_id, page).json()["quiz"]["drawn"]
     assert sorted(pool[q] for q in drawn) == ["anwenden", "anwenden", "ziel"]
-    assert tool.client.get(f"/lti/state/{launch_id}").json()["quiz"]["drawn"] == drawn  # a reload keeps it
+    assert tool.state(launch_id, page).json()["quiz"]["drawn"] == drawn  # a reload keeps it
     # Every question answered right: only the drawn ones are graded, and they score 100.
     everything = {q.id: answer(keys[q.id], True) for q in quiz.questions}
     result = tool.submit(launch_id, page, everything).json()

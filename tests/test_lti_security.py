@@ -8,8 +8,13 @@ import time
 import httpx
 import pytest
 
-from lti_harness import Tool, platform, tool  # noqa: F401 (fixtures)
+from sqlalchemy import select, update
+
+from lti.db import Launch, Progress, ProgressChange
+from lti_harness import Tool, csrf_of, platform, tool  # noqa: F401 (fixtures)
 from lti_platform import LTI, rsa_key
+from test_lti_grades import deliver_all, earn
+from test_lti_launch import put_state
 
 
 @pytest.fixture(autouse=True)
@@ -938,3 +943,100 @@ def test_a_name_that_takes_too_long_to_resolve_is_given_up(monkeypatch):
             pytest.raises(OutboundError, match="could not be reached"):
         client.get("http://slow.resolver.test:1/")
     assert time.monotonic() - started < 2.0
+
+
+# --- the learner's state: reads need the launch's token, writes never lower the gradebook ---------
+
+
+def state_launch(tool: Tool, user: str, **claims) -> tuple[str, str]:
+    return tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, resource_link="rl-state", **claims))
+
+
+def test_reading_state_needs_the_launchs_own_token(tool):
+    victim_id, victim_page = state_launch(tool, "s-victim")
+    assert put_state(tool, victim_id, csrf_of(victim_page), {"location": "lesson-einstieg", "state": "secret"}).status_code == 204
+    tool.client.cookies.clear()
+    attacker_id, attacker_page = state_launch(tool, "s-attacker")
+    # The victim's launch id is known (a URL in a log); the attacker's own, valid token is not its token.
+    for token in (None, "", "wrong", csrf_of(attacker_page)):
+        headers = {"X-CSRF-Token": token} if token is not None else {}
+        response = tool.client.get(f"/lti/state/{victim_id}", headers=headers)
+        assert response.status_code == 403 and "secret" not in response.text and "lesson-einstieg" not in response.text
+    assert tool.state(attacker_id, attacker_page).json()["state"] is None
+    assert tool.state(victim_id, victim_page).json()["state"] == "secret"
+
+
+def test_an_expired_launch_neither_reads_nor_writes_state(tool):
+    launch_id, page = state_launch(tool, "s-expired")
+    assert put_state(tool, launch_id, csrf_of(page), {"state": "kept"}).status_code == 204
+    with tool.tool.Session() as session:
+        session.execute(update(Launch).where(Launch.id == launch_id).values(created_at=int(time.time()) - 2 * 86400))
+        session.commit()
+    response = tool.state(launch_id, page)
+    assert response.status_code == 403 and "kept" not in response.text and "(unknown_launch)" in response.text
+    assert put_state(tool, launch_id, csrf_of(page), {"state": "overwritten"}).status_code == 403
+    with tool.tool.Session() as session:
+        assert session.scalar(select(Progress.state).where(Progress.user_id == "s-expired")) == "kept"
+
+
+@pytest.fixture
+def graded(tmp_path):
+    """(tool, platform) of their own: this module's shared platform is changed by the tests above."""
+    p = MoodleLikePlatform()
+    t = Tool(tmp_path / "data", p)
+    yield t, p
+    t.close()
+    p.stop()
+
+
+def test_a_stale_save_after_a_delivered_score_changes_neither_the_row_nor_the_gradebook(graded):
+    """Moodle showed 100; a save from a page opened before the attempt (and a relaunch's empty start) must
+    not set the tool's row back, and must queue nothing: row and gradebook stay equal."""
+    tool, platform = graded
+    user, lineitem = "s-stale", platform.lineitem("rl-stale")
+    platform.enrol(user)
+    link = {"resource_link": "rl-stale", "lineitem": lineitem}
+    old_id, old_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, **link))
+    assert put_state(tool, old_id, csrf_of(old_page), {"progress": 0.4, "completion": "incomplete",
+                                                        "state": "old"}).status_code == 204
+    new_id, new_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, **link))
+    assert put_state(tool, new_id, csrf_of(new_page), {"progress": 1.0, "completion": "completed"}).status_code == 204
+    earn(tool, new_id, new_page, 100.0)
+    deliver_all(tool)
+    item = next(item for item in platform.lineitems.values() if item.id == lineitem)
+    assert item.scores[user][1]["scoreGiven"] == 100
+    sent = tool.counts()["outbox"]
+
+    stale = {"progress": 0.4, "completion": "incomplete", "location": "lesson-einstieg", "state": "old"}
+    assert put_state(tool, old_id, csrf_of(old_page), stale).status_code == 204
+    relaunch_id, relaunch_page = tool.play(tool.launch(custom={"module": "grundlagen"}, user=user, **link))
+    assert put_state(tool, relaunch_id, csrf_of(relaunch_page), {"progress": 0.0, "completion": "incomplete",
+                                                                  "state": None}).status_code == 204
+    lower = tool.submit(relaunch_id, relaunch_page, tool.answers_scoring("grundlagen", 37.5)).json()
+    assert (lower["attempts"], lower["best"]) == (2, 100.0)  # the retry adds an attempt, erases nothing
+
+    with tool.tool.Session() as session:
+        row = session.scalar(select(Progress).where(Progress.user_id == user))
+        assert (row.score, row.completion, row.success, row.progress) == (100.0, "completed", "passed", 1.0)
+        assert row.state is None  # where the learner is: the latest save's
+        changes = session.scalars(select(ProgressChange).where(ProgressChange.user_id == user)
+                                  .order_by(ProgressChange.id)).all()
+    assert tool.counts()["outbox"] == sent, "nothing new is queued"
+    assert item.scores[user][1]["scoreGiven"] == 100
+    # the trail: who wrote what from which launch, the refused lowerings included
+    assert [(c.launch_id, c.source, c.actor_id) for c in changes] == [
+        (old_id, "state", user), (new_id, "state", user), (new_id, "attempt", user), (old_id, "state", user),
+        (relaunch_id, "state", user), (relaunch_id, "attempt", user)]
+    assert changes[2].changes["score"] == [None, 100.0] and changes[2].gradebook == 100.0
+    assert changes[3].changes == {} and changes[3].kept == {"progress": [1.0, 0.4], "completion": ["completed", "incomplete"]}
+    assert changes[5].changes == {"attempts": [1, 2]} and changes[5].gradebook is None
+
+    # the teacher sees the last delivered score, when, and the trail in the course's language (German)
+    platform.enrol("s-teacher", role="Instructor")
+    teacher_id, _ = tool.play(tool.launch(custom={"module": "grundlagen"}, user="s-teacher",
+                                          roles=[ROLE_INSTRUCTOR], **link))
+    page = tool.client.get(f"/lti/teacher/{teacher_id}", params={"learner": user}).text
+    assert 'data-delivered="100.0"' in page and "100 am " in page
+    assert page.count(f'<tr data-learner="{user}" data-launch=') == 6
+    assert "Fortschritt 40 % abgelehnt (niedriger als gespeichert), bleibt 100 %" in page
+    assert "Bearbeitung nicht abgeschlossen abgelehnt" in page and "an die Bewertung gesendet: 100" in page
