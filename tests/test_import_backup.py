@@ -56,8 +56,9 @@ def source_course():
 @pytest.mark.parametrize("delivery", ["native", "scorm"])
 def test_our_own_backup_comes_back_with_every_question(delivery, source_course, tmp_path):
     out = tmp_path / "build"
+    # questions=all: the SCORM delivery's backup otherwise carries only the course-level quiz's questions.
     built = CliRunner().invoke(cli, ["build", str(ROOT), "-t", "moodle-backup", "--moodle-delivery", delivery, "-o", str(out),
-                                     "--no-cache"])
+                                     "-O", "questions=all", "--no-cache"])
     assert built.exit_code == 0, built.output
     [mbz] = out.rglob("*.mbz")
     into = tmp_path / "kurs"
