@@ -9,7 +9,8 @@ two builds are byte-identical.
 
 Options (BuildOptions.extra): `moodle-delivery` = scorm (default: each module a SCORM 1.2 activity)
 or native (each lesson a Page, the quiz a Quiz); `participants` = expected participants (default 20),
-which sets how many empty groups of the project's group size the grouping "Projektgruppen" gets.
+which sets how many empty groups of the project's group size the grouping "Projektgruppen" gets;
+`moodle` = 4.5 (default) or 5.0 (questions in a mod_qbank activity, for Moodle 5.x; see moodle5.py).
 """
 
 from __future__ import annotations
@@ -35,17 +36,12 @@ from ...units import Units, runtime_fingerprint
 from ...worksheets import worksheet_files
 from .. import BuildOptions, OptionError, register
 from ..notices import notice
-from . import scorm_seam
+from . import moodle5, scorm_seam
 from .backup_xml import NULL, El, document, el
 from .bank import Bank, File, MoodleQuestion, Text, bank, number, text
 
 log = logging.getLogger(__name__)
 
-MOODLE_VERSION = "2024100706"
-MOODLE_RELEASE = "4.5.6 (Build: 20250811)"
-BACKUP_VERSION = "2024100700"
-BACKUP_RELEASE = "4.5"
-MODULE_VERSION = "2024100700"  # forum, label, page, quiz, scorm and assign in 4.5.6
 TIMEZONE = ZoneInfo("Europe/Berlin")
 DELIVERIES = ("scorm", "native")
 DEFAULT_PARTICIPANTS = 20
@@ -90,12 +86,13 @@ class MoodleBackupTarget:
             raise OptionError(f"participants must be a whole number, not '{options.extra['participants']}'") from None
         if participants < 0:
             raise OptionError("participants must not be negative")
+        version = moodle5.profile(options.extra)
         units = Units(course, self.name, options.cache)
         # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
-        units.add(filename(course), lambda: tar_gz_bytes(
-            Backup(course, delivery, participants, options.cache).entries().items(), first=(".ARCHIVE_INDEX",),
+        units.add(filename(course, version), lambda: tar_gz_bytes(
+            Backup(course, delivery, participants, options.cache, version).entries().items(), first=(".ARCHIVE_INDEX",),
             cache=options.cache),
-            (delivery, participants, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
+            (delivery, participants, version.name, course.spec, course.summary, course.glossary, course.modules, course.quizzes,
              course.tasks))
         return units
 
@@ -103,8 +100,8 @@ class MoodleBackupTarget:
         self.units(course, options).write(out)
 
 
-def filename(course: Course) -> str:
-    return f"{course.id}-moodle45-nousers.mbz"
+def filename(course: Course, version: moodle5.Profile = moodle5.PROFILES[moodle5.DEFAULT]) -> str:
+    return f"{course.id}-{version.file_tag}-nousers.mbz"
 
 
 def epoch(day: dt.date, hhmm: str = "00:00") -> int:
@@ -226,8 +223,10 @@ def random_filter(category_id: int) -> str:
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
-    def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE):
+    def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE,
+                 version: moodle5.Profile = moodle5.PROFILES[moodle5.DEFAULT]):
         self.course = course
+        self.version = version
         self.cache = cache
         self.spec = course.spec
         self.delivery = delivery
@@ -255,6 +254,8 @@ class Backup:
     # -- planning -------------------------------------------------------------------
 
     def _plan(self) -> None:
+        self.questions_context = (moodle5.plan_bank(self) if self.version.qbank_module
+                                  else moodle5.QuestionsContext(COURSE_CONTEXT, moodle5.CONTEXT_COURSE, COURSE_ID))
         self._plan_questions()
         self.grade_categories = {"course": self.next("grade_category")}
         self.grade_categories["quizzes"] = self.next("grade_category")
@@ -263,6 +264,8 @@ class Backup:
             self.grade_categories["assignments"] = self.next("grade_category")
         self._plan_groups()
         self._plan_sections()
+        if self.version.qbank_module:
+            moodle5.place_bank(self, self.sections[0])
 
     def _plan_questions(self) -> None:
         self.category_ids["top"] = self.next("question_category")
@@ -552,7 +555,7 @@ class Backup:
             else:
                 ref = el("question_set_reference", {"id": self.next("question_set_reference")},
                          usingcontextid=a.contextid, component="mod_quiz", questionarea="slot",
-                         questionscontextid=COURSE_CONTEXT,
+                         questionscontextid=self.questions_context.contextid,
                          filtercondition=random_filter(self.category_ids[pool_key]))
             instances.add(el("question_instance", {"id": self.next("slot")}, quizid=a.instance, slot=slot, page=slot,
                              displaynumber=NULL, requireprevious=0, maxmark=f"{mark:.7f}",
@@ -730,8 +733,9 @@ class Backup:
     def _moodle_backup(self) -> El:
         spec = self.spec
         info = El("information").leaves(
-            name=filename(self.course), moodle_version=MOODLE_VERSION, moodle_release=MOODLE_RELEASE,
-            backup_version=BACKUP_VERSION, backup_release=BACKUP_RELEASE, backup_date=self.now,
+            name=filename(self.course, self.version), moodle_version=self.version.moodle_version,
+            moodle_release=self.version.moodle_release, backup_version=self.version.backup_version,
+            backup_release=self.version.backup_release, backup_date=self.now,
             mnet_remoteusers=0, include_files=1, include_file_references_to_external_content=0,
             original_wwwroot="https://course-builder.invalid", original_site_identifier_hash=hashlib.md5(
                 f"course_builder:{self.course.id}".encode()).hexdigest(),
@@ -753,7 +757,7 @@ class Backup:
         info.add(El("contents").add(activities, sections, el("course", courseid=COURSE_ID, title=self._shortname(),
                                                               directory="course")))
         settings = El("settings")
-        root = [("filename", filename(self.course)), ("imscc11", 0), ("users", 0), ("anonymize", 0),
+        root = [("filename", filename(self.course, self.version)), ("imscc11", 0), ("users", 0), ("anonymize", 0),
                 ("role_assignments", 0), ("activities", 1), ("blocks", 1), ("files", 1), ("filters", 1),
                 ("comments", 0), ("badges", 1), ("calendarevents", 1), ("userscompletion", 0), ("logs", 0),
                 ("grade_histories", 0), ("questionbank", 1), ("groups", 1), ("competencies", 1),
@@ -884,8 +888,9 @@ class Backup:
         if self.groups:
             inforef.add(El("groupref").add(*(El("group").leaves(id=gid) for gid, _ in self.groups)))
         inforef.add(El("roleref").add(El("role").leaves(id=STUDENT_ROLE)))
-        inforef.add(El("question_categoryref").add(*(El("question_category").leaves(id=cid)
-                                                     for cid in self.category_ids.values())))
+        if not self.version.qbank_module:  # on 5.x the bank activity's inforef lists them
+            inforef.add(El("question_categoryref").add(*(El("question_category").leaves(id=cid)
+                                                         for cid in self.category_ids.values())))
         return {
             "course/course.xml": document(course),
             "course/inforef.xml": document(inforef),
@@ -916,7 +921,7 @@ class Backup:
 
     def _activity_files(self, a: Activity) -> dict[str, bytes]:
         d = a.directory
-        module = el("module", {"id": a.cmid, "version": MODULE_VERSION}, modulename=a.modname, sectionid=a.section.id,
+        module = el("module", {"id": a.cmid, "version": self.version.module_version}, modulename=a.modname, sectionid=a.section.id,
                     sectionnumber=a.section.number, idnumber="", added=self.now, score=0, indent=0, visible=1,
                     visibleoncoursepage=1, visibleold=1, groupmode=a.groupmode, groupingid=a.groupingid,
                     completion=a.completion.get("completion", 0),
@@ -972,8 +977,9 @@ class Backup:
         return root
 
     def _category_el(self, cid: int, name: str, parent: int, sortorder: int, info: str, idnumber, stamp: str) -> El:
-        return el("question_category", {"id": cid}, name=name, contextid=COURSE_CONTEXT, contextlevel=50,
-                  contextinstanceid=COURSE_ID, info=info, infoformat=1, stamp=f"course_builder+{stamp}",
+        where = self.questions_context
+        return el("question_category", {"id": cid}, name=name, contextid=where.contextid,
+                  contextlevel=where.contextlevel, contextinstanceid=where.instanceid, info=info, infoformat=1, stamp=f"course_builder+{stamp}",
                   parent=parent, sortorder=sortorder, idnumber=idnumber)
 
     def _entry(self, q: MoodleQuestion, category_id: int) -> El:
@@ -1000,11 +1006,11 @@ class Backup:
         """Files of the question's own texts (question text, general feedback) in the question component."""
         for area, t in (("questiontext", q.text), ("generalfeedback", q.general_feedback)):
             if t.files:
-                self._file_area(COURSE_CONTEXT, "question", area, qid, [("/", f.name, f.content) for f in t.files])
+                self._file_area(self.questions_context.contextid, "question", area, qid, [("/", f.name, f.content) for f in t.files])
         for area, t in (("correctfeedback", q.correct_feedback), ("partiallycorrectfeedback", q.partial_feedback),
                         ("incorrectfeedback", q.incorrect_feedback)):
             if t.files:
-                self._file_area(COURSE_CONTEXT, "question", area, qid, [("/", f.name, f.content) for f in t.files])
+                self._file_area(self.questions_context.contextid, "question", area, qid, [("/", f.name, f.content) for f in t.files])
 
     def _answers(self, q: MoodleQuestion) -> tuple[El, list[int]]:
         answers = El("answers")
@@ -1017,7 +1023,7 @@ class Backup:
                            feedback=a.feedback.html, feedbackformat=1))
             for area, t in (("answer", a.text), ("answerfeedback", a.feedback)):
                 if t.files:
-                    self._file_area(COURSE_CONTEXT, "question", area, aid, [("/", f.name, f.content) for f in t.files])
+                    self._file_area(self.questions_context.contextid, "question", area, aid, [("/", f.name, f.content) for f in t.files])
         return answers, ids
 
     def _combined(self, q: MoodleQuestion) -> dict:
@@ -1062,7 +1068,7 @@ class Backup:
                 matches.add(el("match", {"id": mid}, questiontext=sub.text.html, questiontextformat=1,
                                answertext=sub.answer))
                 if sub.text.files:
-                    self._file_area(COURSE_CONTEXT, "qtype_match", "subquestion", mid,
+                    self._file_area(self.questions_context.contextid, "qtype_match", "subquestion", mid,
                                     [("/", f.name, f.content) for f in sub.text.files])
             wrapper.add(el("matchoptions", {"id": self.next("matchoptions")}, shuffleanswers=int(q.shuffle),
                            **self._combined(q), shownumcorrect=1), matches)
