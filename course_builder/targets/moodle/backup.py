@@ -74,7 +74,8 @@ _EMPTY_ACTIVITY_FILES = {
 @register
 class MoodleBackupTarget:
     name = "moodle-backup"
-    description = "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"
+    description = ("the whole blended course as a Moodle 4.5 course backup (.mbz; -O moodle=5.0 for 5.x) "
+                   "to restore as a new course")
 
     def units(self, course: Course, options: BuildOptions) -> Units:
         delivery = str(options.extra.get("moodle-delivery", "scorm"))

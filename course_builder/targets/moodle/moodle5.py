@@ -38,8 +38,9 @@ class Profile:
 
 PROFILES = {
     "4.5": Profile("4.5", "moodle45", "2024100706", "4.5.6 (Build: 20250811)", "2024100700", "4.5", "2024100700", False),
-    # Moodle 5.0.2 as released (version.php of MOODLE_500_STABLE); restores on 5.0 and 5.1.
-    "5.0": Profile("5.0", "moodle50", "2025041402", "5.0.2 (Build: 20250811)", "2025041400", "5.0", "2025041400", True),
+    # Stamped as Moodle 5.0.0 (version.php of MOODLE_500_STABLE at its release): a site older than the stamp
+    # warns that the backup "is newer than your currently installed Moodle", so the stamp is the oldest 5.x.
+    "5.0": Profile("5.0", "moodle50", "2025041400", "5.0 (Build: 20250414)", "2025041400", "5.0", "2025041400", True),
 }
 DEFAULT = "4.5"
 
