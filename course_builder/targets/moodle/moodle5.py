@@ -9,7 +9,7 @@ The 5.x variant writes what Moodle 5.x's own backup of such a course holds inste
 type) whose module context owns the categories (contextlevel 70); the quizzes' random slots name that
 context. Moodle 4.5 has no mod_qbank, so this variant is for 5.x sites only.
 
-Everything that differs by Moodle version lives here; backup.py asks `profile(options)` for the version
+Everything that differs by Moodle version lives here; backup.py asks `profile(options.extra)` for the version
 stamps and calls `plan_bank` / `place_bank` (two one-line hooks) when the profile has a qbank.
 """
 
