@@ -104,13 +104,25 @@ def pooled_mini(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pooled(tmp_path_factory) -> Backup:
-    """The mini course's quiz with item pools, delivered natively: random slots from pool categories."""
-    root = pooled_mini(tmp_path_factory.mktemp("pooled") / "mini")
-    return Backup(build(root, tmp_path_factory.mktemp("pooled-out"), "--moodle-delivery", "native"))
+def pooled_course(tmp_path_factory) -> Path:
+    """The mini course with item pools in its quiz."""
+    return pooled_mini(tmp_path_factory.mktemp("pooled") / "mini")
 
 
-BACKUPS = ["native", "scorm", "bundled", "pooled", "reference"]
+@pytest.fixture(scope="module")
+def pooled(pooled_course: Path, tmp_path_factory) -> Backup:
+    """The pooled quiz delivered natively: random slots from pool categories."""
+    return Backup(build(pooled_course, tmp_path_factory.mktemp("pooled-out"), "--moodle-delivery", "native"))
+
+
+@pytest.fixture(scope="module")
+def pooled5(pooled_course: Path, tmp_path_factory) -> Backup:
+    """The same for Moodle 5.x (`-O moodle=5.0`): the questions in a mod_qbank activity."""
+    return Backup(build(pooled_course, tmp_path_factory.mktemp("pooled5-out"), "--moodle-delivery", "native",
+                        "-O", "moodle=5.0"))
+
+
+BACKUPS = ["native", "scorm", "bundled", "pooled", "pooled5", "reference"]
 
 
 @pytest.fixture(params=BACKUPS)
@@ -196,20 +208,29 @@ def test_files_are_referenced_and_stored_where_moodle_looks(any_backup: Backup):
             assert fid in by_activity_context.get(context, set()), f"file {fid} is in no activity's inforef"
 
 
+def question_bank(backup: Backup) -> tuple[str, str, str]:
+    """(context id, context level, inforef file) of the backup's question bank: the course's before Moodle 5.0,
+    a mod_qbank activity's from 5.0 on."""
+    for _, _, directory, modname in backup.activities():
+        if modname == "qbank":
+            return backup.xml(f"{directory}/qbank.xml").get("contextid"), "70", f"{directory}/inforef.xml"
+    return backup.xml("course/course.xml").get("contextid"), "50", "course/inforef.xml"
+
+
 def test_questions_and_quiz_slots_agree(any_backup: Backup):
     questions = any_backup.xml("questions.xml")
-    course_context = any_backup.xml("course/course.xml").get("contextid")
+    bank_context, bank_level, bank_inforef = question_bank(any_backup)
     category_ids = set()
     entries = set()
     for cat in questions.findall("question_category"):
-        assert cat.findtext("contextid") == course_context and cat.findtext("contextlevel") == "50"
+        assert cat.findtext("contextid") == bank_context and cat.findtext("contextlevel") == bank_level
         assert cat.findtext("parent") == "0" or cat.findtext("parent") in category_ids
         category_ids.add(cat.get("id"))
         for entry in cat.iterfind("question_bank_entries/question_bank_entry"):
             assert entry.findtext("questioncategoryid") == cat.get("id")
             entries.add(entry.get("id"))
-    course_refs = {c.text for c in any_backup.xml("course/inforef.xml").iterfind("question_categoryref/question_category/id")}
-    assert course_refs == category_ids
+    bank_refs = {c.text for c in any_backup.xml(bank_inforef).iterfind("question_categoryref/question_category/id")}
+    assert bank_refs == category_ids
     for _, _, directory, modname in any_backup.activities():
         if modname != "quiz":
             continue
@@ -221,7 +242,7 @@ def test_questions_and_quiz_slots_agree(any_backup: Backup):
             filtered = json.loads(ref.findtext("filtercondition"))["filter"]["category"]["values"]
             assert [str(v) for v in filtered] in ([c] for c in category_ids), "random slot without its category"
             assert ref.findtext("usingcontextid") == quiz.get("contextid")
-            assert ref.findtext("questionscontextid") == course_context
+            assert ref.findtext("questionscontextid") == bank_context
         refs = {c.text for c in any_backup.xml(f"{directory}/inforef.xml").iterfind("question_categoryref/question_category/id")}
         assert refs <= category_ids
 
@@ -491,3 +512,26 @@ def test_item_pools_become_random_questions_from_a_category_per_pool(pooled: Bac
     [inforef] = [name for name in backup.files if name == quiz_xml.replace("quiz.xml", "inforef.xml")]
     listed = {e.findtext("id") for e in backup.xml(inforef).iter("question_category")}
     assert {pools["ziel"].get("id"), pools["anwenden"].get("id")} <= listed
+
+
+def test_moodle5_variant_puts_the_bank_in_a_qbank_activity_and_changes_nothing_else(pooled: Backup, pooled5: Backup):
+    assert pooled.info.findtext("backup_release") == "4.5" and pooled5.info.findtext("backup_release") == "5.0"
+    assert "qbank" not in [m for *_, m in pooled.activities()]
+    first, *rest = pooled5.activities()
+    assert first[3] == "qbank", "the bank is restored before the quizzes whose random slots name its context"
+    assert [m for *_, m in rest] == [m for *_, m in pooled.activities()]
+    general = pooled5.info.find("contents/sections")[0]
+    assert first[1] == general.findtext("sectionid")
+    bank = pooled5.xml(f"{first[2]}/qbank.xml").find("qbank")
+    assert bank.findtext("type") == "standard" and bank.findtext("name")
+    assert not list(pooled5.xml("course/inforef.xml").iterfind("question_categoryref"))
+    assert len(pooled5.xml("questions.xml").findall(".//question_bank_entry")) == \
+        len(pooled.xml("questions.xml").findall(".//question_bank_entry"))
+    quiz = next(directory for _, _, directory, modname in rest if modname == "quiz")
+    assert list(pooled5.xml(f"{quiz}/quiz.xml").iterfind(".//question_set_reference")), "the quiz draws from pools"
+
+
+def test_an_unknown_moodle_version_is_refused_with_the_known_ones(tmp_path):
+    result = run_course("build", str(MINI), "-t", "moodle-backup", "-o", str(tmp_path), "-O", "moodle=3.9")
+    assert result.code != 0 and "moodle must be one of 4.5, 5.0" in result.output
+    assert not (tmp_path / "moodle-backup").exists()

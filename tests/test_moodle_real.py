@@ -17,7 +17,22 @@ from test_moodle_banks import SPECIAL_QUESTIONS
 SITE = os.environ.get("MOODLE_CHECK")
 pytestmark = pytest.mark.skipif(not SITE, reason="set MOODLE_CHECK to a check site (scripts/moodle-check/setup.sh) "
                                                  "to run on real Moodle")
-BIN = Path(SITE or ".") / "bin"
+# The site's folder or its bin/ (where the verbs and site.env are): both are what people pass.
+BIN = Path(SITE or ".") if (Path(SITE or ".") / "site.env").is_file() else Path(SITE or ".") / "bin"
+
+
+def site_version() -> tuple[int, int]:
+    """(major, minor) of the check site's Moodle, from the version.php of the code its verbs run."""
+    env = dict(line.split("=", 1) for line in (BIN / "site.env").read_text().splitlines() if "=" in line)
+    code = Path(env["MOODLE_CODE"].strip("'\""))
+    version_php = next(p for p in (code / "version.php", code / "public" / "version.php") if p.is_file())
+    major, minor = re.search(r"\$release\s*=\s*'(\d+)\.(\d+)", version_php.read_text()).groups()
+    return int(major), int(minor)
+
+
+def qbank_site() -> bool:
+    """Moodle 5.0 and later keep questions in mod_qbank activities; our backups for them say -O moodle=5.0."""
+    return site_version() >= (5, 0)
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +49,23 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     assert run_course("build", str(root), "-t", "moodle-xml", "-t", "gift", "-t", "moodle-backup", "-o", str(out)).code == 0
     assert run_course("build", str(root), "-t", "moodle-backup", "-o", str(out / "native"),
                       "--moodle-delivery", "native").code == 0
+    for delivery in ("scorm", "native"):
+        assert run_course("build", str(root), "-t", "moodle-backup", "-o", str(out / f"{delivery}5"),
+                          "--moodle-delivery", delivery, "-O", "moodle=5.0").code == 0
     return {"xml": out / "moodle-xml" / "questions.xml", "gift": out / "gift" / "questions.gift.txt",
             "scorm": next((out / "moodle-backup").glob("*.mbz")),
-            "native": next((out / "native" / "moodle-backup").glob("*.mbz"))}
+            "native": next((out / "native" / "moodle-backup").glob("*.mbz")),
+            "scorm5": next((out / "scorm5" / "moodle-backup").glob("*.mbz")),
+            "native5": next((out / "native5" / "moodle-backup").glob("*.mbz"))}
 
 
-def _run(*args: str) -> str:
+def _run(*args: str, clean: bool = True) -> str:
+    """The verb's report; with `clean`, it must have ended "RESULT: OK" (no error, warning or PHP notice)."""
     assert (BIN / args[0]).exists(), f"{BIN / args[0]} missing: MOODLE_CHECK must name a folder set up by setup.sh"
     result = subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "RESULT: OK" in result.stdout
+    if clean:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        assert "RESULT: OK" in result.stdout
     return result.stdout
 
 
@@ -54,13 +76,34 @@ def _count(report: str, qtype: str) -> int:
 
 @pytest.mark.parametrize("delivery", ["scorm", "native"])
 def test_moodle_restores_the_backup_cleanly(outputs, delivery: str):
-    report = _run("restore-mbz", str(outputs[delivery]))
+    qbank = qbank_site()
+    report = _run("restore-mbz", str(outputs[delivery + "5" if qbank else delivery]))
     assert "== Errors: 0 ==" in report and "== Warnings: 0 ==" in report
     assert ("scorm: " in report) == (delivery == "scorm")
+    _assert_carried_questions(report, delivery)
+    if qbank:  # every question in the one bank activity the backup brings, none in a fallback bank
+        banks = re.findall(r"^bank: (.*) \((\w+)\): (\d+)$", report, re.M)
+        assert len(banks) == 1 and banks[0][1] == "standard", report
+        assert int(banks[0][2]) == int(re.search(r"^questions: (\d+)$", report, re.M).group(1))
+
+
+def _assert_carried_questions(report: str, delivery: str) -> None:
     if delivery == "native":
         assert _count(report, "ordering") == 1 and _count(report, "match") == 2
     else:  # the module's quiz is inside its package: the backup carries only what Moodle quizzes use
         assert re.search(r"^questions: 0$", report, re.M), report[-1500:]
+
+
+@pytest.mark.parametrize("delivery", ["scorm", "native"])
+def test_moodle_5_restores_a_4_5_backup_into_a_fallback_bank_with_one_warning_per_category(outputs, delivery: str):
+    if not qbank_site():
+        pytest.skip("the check site runs Moodle 4.x, where the 4.5 backup is the one to restore")
+    report = _run("restore-mbz", str(outputs[delivery]), clean=False)
+    assert "== Errors: 0 ==" in report
+    warnings = re.findall(r"^  warning: (.*)$", report, re.M)
+    assert warnings and all("will be created at a question bank module context" in w for w in warnings), report
+    _assert_carried_questions(report, delivery)
+    assert len(re.findall(r"^bank: ", report, re.M)) == 1
 
 
 def test_moodle_imports_both_banks_with_every_question(outputs):
@@ -69,6 +112,18 @@ def test_moodle_imports_both_banks_with_every_question(outputs):
     for qtype in ("multichoice", "truefalse", "shortanswer", "numerical", "match", "essay"):
         assert _count(xml, qtype) == _count(gift, qtype) > 0
     assert _count(xml, "ordering") == 1 and _count(gift, "ordering") == 0
+
+
+@pytest.mark.parametrize("fmt", ["xml", "gift"])
+def test_moodle_5_imports_the_bank_into_the_question_bank_activity_it_is_started_from(outputs, fmt: str):
+    if not qbank_site():
+        pytest.skip("question bank activities came with Moodle 5.0")
+    # The file's `$course$/…` category paths name a context 5.x no longer has: the questions must still land in
+    # the bank the designer imports into, not in the course's default bank.
+    report = _run("import-questions", str(outputs[fmt]), f"--format={fmt}", f"--course=own-bank-{fmt}",
+                  "--bank=Fragensammlung")
+    imported = int(re.search(r"^imported: (\d+)/", report, re.M).group(1))
+    assert re.findall(r"^landed: (.*): (\d+)$", report, re.M) == [("Fragensammlung", str(imported))]
 
 
 def test_moodle_parses_a_module_scorm_package(tmp_path):

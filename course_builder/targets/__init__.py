@@ -43,7 +43,8 @@ BUILTIN: dict[str, Builtin] = {
     "gift": Builtin("course_builder.targets.moodle.gift",
                     "question bank as GIFT text (without what GIFT cannot express; warnings say what)"),
     "moodle-backup": Builtin("course_builder.targets.moodle.backup",
-                             "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"),
+                             "the whole blended course as a Moodle 4.5 course backup (.mbz; -O moodle=5.0 for 5.x) "
+                             "to restore as a new course"),
 }
 GROUPS: dict[str, list[str]] = {"scorm": ["scorm12", "scorm2004"]}
 

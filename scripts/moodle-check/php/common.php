@@ -16,10 +16,14 @@ function mc_has_qbank_module(): bool {
         && method_exists('\core_question\local\bank\question_bank_helper', 'get_default_open_instance_system_type');
 }
 
-/** The context of a course's question bank: the course (4.x) or its default qbank instance (5.x). */
-function mc_bank_context(stdClass $course): context {
+/** The context of a course's question bank: the course (4.x), or on 5.x its default qbank instance or, with
+ * $bank, the question bank activity of that name (made if missing, as a designer's own bank would be). */
+function mc_bank_context(stdClass $course, string $bank = ''): context {
     if (mc_has_qbank_module()) {
-        $cm = \core_question\local\bank\question_bank_helper::get_default_open_instance_system_type($course, true);
+        $helper = '\core_question\local\bank\question_bank_helper';
+        $cm = $bank === '' ? $helper::get_default_open_instance_system_type($course, true)
+            : (array_values(array_filter(get_fast_modinfo($course)->get_instances_of('qbank'),
+                fn($instance) => $instance->name === $bank))[0] ?? $helper::create_default_open_instance($course, $bank));
         return context_module::instance($cm->id);
     }
     return context_course::instance($course->id);

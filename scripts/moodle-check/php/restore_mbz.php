@@ -41,10 +41,13 @@ if ($rc->get_status() == backup::STATUS_REQUIRE_CONV) {
     $rc->convert();
 }
 $errors = $warnings = [];
-if ($rc->execute_precheck()) {
+// execute_precheck() is false on warnings too; the restore UI shows them and lets the user continue, so only
+// precheck errors stop the restore here.
+$rc->execute_precheck();
+$precheck = $rc->get_precheck_results();
+if (empty($precheck['errors'])) {
     $rc->execute_plan();
 }
-$precheck = $rc->get_precheck_results();
 $errors = array_merge($errors, $precheck['errors'] ?? []);
 $warnings = array_merge($warnings, $precheck['warnings'] ?? []);
 foreach ($logger->messages as [$level, $message]) {
@@ -84,4 +87,11 @@ foreach ($modinfo->get_cms() as $cm) {
 }
 mc_print_counts('activities', $modules);
 mc_print_counts('questions', mc_question_counts(context_course::instance($courseid)));
+if (mc_has_qbank_module()) {
+    // Moodle 5.x: which question bank activities hold the questions ("bank: NAME (TYPE): N").
+    foreach ($modinfo->get_instances_of('qbank') as $cm) {
+        $type = $DB->get_field('qbank', 'type', ['id' => $cm->instance]);
+        echo "bank: {$cm->name} ($type): " . array_sum(mc_question_counts($cm->context)) . "\n";
+    }
+}
 exit($errors || $warnings ? 1 : 0);

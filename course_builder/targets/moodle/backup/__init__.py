@@ -1,4 +1,4 @@
-"""Target `moodle-backup`: the whole blended course as a Moodle 4.5 course backup (.mbz, format moodle2).
+"""Target `moodle-backup`: the whole blended course as a Moodle 4.5 (or 5.x) course backup (.mbz, format moodle2).
 
 The layout copies what Moodle 4.5.6's backup controller writes for a course without users (see
 ../shared/reference/moodle/ and backup/moodle2/backup_*_stepslib.php): moodle_backup.xml lists every
@@ -8,7 +8,8 @@ the other per-activity files, and files.xml plus files/<sha1[:2]>/<sha1> carry t
 The parts: plan.py plans the ids (class Backup); sections.py places the activities in the weeks;
 one module per activity type (forum, label, page, quiz, scorm, assign) adds its activities;
 activity.py writes an activity's folder; questions, files, grades, groups, completion, calendar and
-course write the rest; versions.py holds everything that names a Moodle version. replay.py keeps
+course write the rest; versions.py holds everything that names a Moodle version (qbank.py adds the
+question bank activity of a 5.x backup). replay.py keeps
 each module's part (activities with their XML written, file records, events) in the build cache, so
 after an edit only the edited module is planned again; the tar.gz reuses its unchanged compressed runs.
 
@@ -16,7 +17,8 @@ Options (BuildOptions.extra): `moodle-delivery` = scorm (default: each module a 
 or native (each lesson a Page, the quiz a Quiz); `participants` = expected participants (default 20),
 which sets how many empty groups of the project's group size the grouping "Projektgruppen" gets;
 `questions` = used (default: the questions the backup's Moodle quizzes ask, with the whole categories
-their random slots draw from) or all (every question of the course, e.g. to reuse them in new quizzes).
+their random slots draw from) or all (every question of the course, e.g. to reuse them in new quizzes);
+`moodle` = 4.5 (default) or 5.0 (the questions in a mod_qbank activity, for Moodle 5.0 and 5.1).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from . import activity, completion, course as course_part, files, grades, groups
 from .course import filename
 from .plan import Backup
 from .records import STUDENT_ROLE
+from .versions import Profile, profile
 
 __all__ = ["Backup", "MoodleBackupTarget", "entries", "filename"]
 
@@ -43,19 +46,20 @@ QUESTION_CHOICES = ("used", "all")
 @register
 class MoodleBackupTarget:
     name = "moodle-backup"
-    description = "the whole blended course as a Moodle 4.5 course backup (.mbz) to restore as a new course"
+    description = ("the whole blended course as a Moodle 4.5 course backup (.mbz; -O moodle=5.0 for 5.x) "
+                   "to restore as a new course")
 
     def check_options(self, options: BuildOptions) -> None:
         settings(options)
 
     def units(self, course: Course, options: BuildOptions) -> Units:
-        delivery, participants, carried = settings(options)
+        delivery, participants, carried, version = settings(options)
         units = Units(course, self.name, options.cache)
         # The backup holds the whole course; the modules' SCORM packages inside it are cached on their own.
-        units.add(filename(course), lambda: tar_gz_bytes(
-            entries(Backup(course, delivery, participants, options.cache, carried)).items(),
+        units.add(filename(course, version), lambda: tar_gz_bytes(
+            entries(Backup(course, delivery, participants, options.cache, carried, version)).items(),
             first=(".ARCHIVE_INDEX",), cache=options.cache),
-            (delivery, participants, carried, course.spec, course.summary, course.glossary, course.modules,
+            (delivery, participants, carried, version.name, course.spec, course.summary, course.glossary, course.modules,
              course.quizzes, course.tasks))
         return units
 
@@ -63,8 +67,8 @@ class MoodleBackupTarget:
         self.units(course, options).write(out)
 
 
-def settings(options: BuildOptions) -> tuple[str, int, str]:
-    """(delivery, participants, questions) from the options; OptionError names what is wrong."""
+def settings(options: BuildOptions) -> tuple[str, int, str, Profile]:
+    """(delivery, participants, questions, Moodle version) from the options; OptionError names what is wrong."""
     delivery = str(options.extra.get("moodle-delivery", "scorm"))
     if delivery not in DELIVERIES:
         raise OptionError(f"moodle-delivery must be one of {', '.join(DELIVERIES)}, not '{delivery}'")
@@ -78,7 +82,7 @@ def settings(options: BuildOptions) -> tuple[str, int, str]:
     if carried not in QUESTION_CHOICES:
         raise OptionError(f"questions must be one of {', '.join(QUESTION_CHOICES)}, not '{carried}' (used: the "
                           "questions the backup's quizzes ask or draw from; all: the course's whole bank)")
-    return delivery, participants, carried
+    return delivery, participants, carried, profile(options.extra)
 
 
 _STUDENT_ROLE_XML = document(El("roles_definition").add(el(

@@ -7,7 +7,6 @@ from ..backup_xml import NULL, El, document, el
 from . import grades
 from .plan import Backup
 from .records import Activity
-from .versions import MODULE_VERSION
 
 # The files every activity folder holds that say nothing about the activity (no overrides, filters, events).
 _EMPTY_ACTIVITY_FILES = {
@@ -24,7 +23,7 @@ def write_documents(b: Backup, a: Activity) -> None:
     waits for the gradebook to number the grade items)."""
     if a.documents is not None:
         return
-    module = el("module", {"id": a.cmid, "version": MODULE_VERSION}, modulename=a.modname, sectionid=a.section.id,
+    module = el("module", {"id": a.cmid, "version": b.version.module_version}, modulename=a.modname, sectionid=a.section.id,
                 sectionnumber=a.section.number, idnumber="", added=b.now, score=0, indent=0, visible=1,
                 visibleoncoursepage=1, visibleold=1, groupmode=a.groupmode, groupingid=a.groupingid,
                 completion=a.completion.get("completion", 0),

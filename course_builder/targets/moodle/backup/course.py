@@ -10,11 +10,11 @@ from ....tarwriter import folders_of
 from ..backup_xml import NULL, El, document, el
 from .plan import Backup
 from .records import COURSE_CONTEXT, COURSE_ID, STUDENT_ROLE, SYSTEM_CONTEXT, epoch, para
-from .versions import BACKUP_RELEASE, BACKUP_VERSION, FILE_SUFFIX, MOODLE_RELEASE, MOODLE_VERSION
+from .versions import DEFAULT, Profile
 
 
-def filename(course) -> str:
-    return f"{course.id}-{FILE_SUFFIX}-nousers.mbz"
+def filename(course, version: Profile = DEFAULT) -> str:
+    return f"{course.id}-{version.file_tag}-nousers.mbz"
 
 
 def archive_index(b: Backup, files: dict[str, bytes]) -> bytes:
@@ -32,8 +32,9 @@ def archive_index(b: Backup, files: dict[str, bytes]) -> bytes:
 def moodle_backup_xml(b: Backup) -> El:
     spec = b.spec
     info = El("information").leaves(
-        name=filename(b.course), moodle_version=MOODLE_VERSION, moodle_release=MOODLE_RELEASE,
-        backup_version=BACKUP_VERSION, backup_release=BACKUP_RELEASE, backup_date=b.now,
+        name=filename(b.course, b.version), moodle_version=b.version.moodle_version,
+        moodle_release=b.version.moodle_release, backup_version=b.version.backup_version,
+        backup_release=b.version.backup_release, backup_date=b.now,
         mnet_remoteusers=0, include_files=1, include_file_references_to_external_content=0,
         original_wwwroot="https://course-builder.invalid", original_site_identifier_hash=hashlib.md5(
             f"course_builder:{b.course.id}".encode()).hexdigest(),
@@ -55,7 +56,7 @@ def moodle_backup_xml(b: Backup) -> El:
     info.add(El("contents").add(activities, sections, el("course", courseid=COURSE_ID, title=shortname(b),
                                                           directory="course")))
     settings = El("settings")
-    root = [("filename", filename(b.course)), ("imscc11", 0), ("users", 0), ("anonymize", 0),
+    root = [("filename", filename(b.course, b.version)), ("imscc11", 0), ("users", 0), ("anonymize", 0),
             ("role_assignments", 0), ("activities", 1), ("blocks", 1), ("files", 1), ("filters", 1),
             ("comments", 0), ("badges", 1), ("calendarevents", 1), ("userscompletion", 0), ("logs", 0),
             ("grade_histories", 0), ("questionbank", 1), ("groups", 1), ("competencies", 1),
@@ -106,8 +107,9 @@ def course_files(b: Backup) -> dict[str, bytes]:
     if b.groups:
         inforef.add(El("groupref").add(*(El("group").leaves(id=gid) for gid, _ in b.groups)))
     inforef.add(El("roleref").add(El("role").leaves(id=STUDENT_ROLE)))
-    inforef.add(El("question_categoryref").add(*(El("question_category").leaves(id=cid)
-                                                 for cid in b.category_ids.values())))
+    if not b.version.qbank_module:  # on 5.x the bank activity's inforef lists them
+        inforef.add(El("question_categoryref").add(*(El("question_category").leaves(id=cid)
+                                                     for cid in b.category_ids.values())))
     return {
         "course/course.xml": document(course),
         "course/inforef.xml": document(inforef),

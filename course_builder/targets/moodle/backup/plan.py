@@ -14,17 +14,19 @@ from ....model import Course, Quiz, Task
 from ..backup_xml import El
 from .. import scorm_seam
 from ..bank import Bank, bank
-from .records import COURSE_CONTEXT, Activity, FileRecord, Section, epoch
+from .records import COURSE_CONTEXT, COURSE_ID, Activity, FileRecord, Section, epoch
+from .versions import CONTEXT_COURSE, DEFAULT, Profile, QuestionsContext
 
 
 class Backup:
     """Plans ids for every part of the course, then writes the files of the backup."""
 
     def __init__(self, course: Course, delivery: str, participants: int, cache: Cache = NO_CACHE,
-                 questions: str = "used"):
-        from . import groups, questions as question_part, sections  # the parts import Backup for their signatures
+                 questions: str = "used", version: Profile = DEFAULT):
+        from . import groups, qbank, questions as question_part, sections  # the parts import Backup for their signatures
 
         self.course = course
+        self.version = version
         self.cache = cache
         self.spec = course.spec
         self.delivery = delivery
@@ -48,6 +50,9 @@ class Backup:
         self.groups: list[tuple[int, str]] = []
         self.grouping_id = 0
         self.completion_cms: list[Activity] = []
+        # On 5.x the bank activity's context owns the questions: reserved first, placed once section 0 exists.
+        self.questions_context = (qbank.plan(self) if version.qbank_module
+                                  else QuestionsContext(COURSE_CONTEXT, CONTEXT_COURSE, COURSE_ID))
         self._plan_questions()
         self.grade_categories = {"course": self.next("grade_category")}
         self.grade_categories["quizzes"] = self.next("grade_category")
@@ -56,6 +61,8 @@ class Backup:
             self.grade_categories["assignments"] = self.next("grade_category")
         groups.plan(self)
         sections.plan(self)
+        if version.qbank_module:
+            qbank.place(self, self.sections[0])
 
     def next(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1

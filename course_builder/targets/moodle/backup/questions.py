@@ -7,11 +7,9 @@ import dataclasses
 
 from ....model import Quiz
 from ..backup_xml import NULL, El, el
-from ..bank import Bank, Category, MoodleQuestion, number
+from ..bank import Bank, Category, MoodleQuestion, Text, number
 from . import files
 from .plan import Backup
-from .records import COURSE_CONTEXT, COURSE_ID
-from .versions import QUESTION_CONTEXT_LEVEL
 
 
 def asked(bank: Bank, quiz: Quiz) -> tuple[Category | None, list[MoodleQuestion], list[Category]]:
@@ -62,8 +60,10 @@ def questions_xml(b: Backup) -> El:
 
 
 def _category_el(b: Backup, cid: int, name: str, parent: int, sortorder: int, info: str, idnumber, stamp: str) -> El:
-    return el("question_category", {"id": cid}, name=name, contextid=COURSE_CONTEXT, contextlevel=QUESTION_CONTEXT_LEVEL,
-              contextinstanceid=COURSE_ID, info=info, infoformat=1, stamp=f"course_builder+{stamp}",
+    where = b.questions_context
+    return el("question_category", {"id": cid}, name=name, contextid=where.contextid,
+              contextlevel=where.contextlevel, contextinstanceid=where.instanceid, info=info, infoformat=1,
+              stamp=f"course_builder+{stamp}",
               parent=parent, sortorder=sortorder, idnumber=idnumber)
 
 
@@ -88,15 +88,21 @@ def _entry(b: Backup, q: MoodleQuestion, category_id: int) -> El:
               ownerid=2).add(El("question_version").add(version))
 
 
+def _text_files(b: Backup, component: str, area: str, itemid: int, text: Text) -> None:
+    """The files a question's text embeds, in the context that owns the questions (course or bank activity)."""
+    files.area(b, b.questions_context.contextid, component, area, itemid,
+               [("/", f.name, f.content) for f in text.files])
+
+
 def _question_files(b: Backup, q: MoodleQuestion, qid: int) -> None:
     """Files of the question's own texts (question text, general feedback) in the question component."""
     for area, t in (("questiontext", q.text), ("generalfeedback", q.general_feedback)):
         if t.files:
-            files.area(b, COURSE_CONTEXT, "question", area, qid, [("/", f.name, f.content) for f in t.files])
+            _text_files(b, "question", area, qid, t)
     for area, t in (("correctfeedback", q.correct_feedback), ("partiallycorrectfeedback", q.partial_feedback),
                     ("incorrectfeedback", q.incorrect_feedback)):
         if t.files:
-            files.area(b, COURSE_CONTEXT, "question", area, qid, [("/", f.name, f.content) for f in t.files])
+            _text_files(b, "question", area, qid, t)
 
 
 def _answers(b: Backup, q: MoodleQuestion) -> tuple[El, list[int]]:
@@ -110,7 +116,7 @@ def _answers(b: Backup, q: MoodleQuestion) -> tuple[El, list[int]]:
                        feedback=a.feedback.html, feedbackformat=1))
         for area, t in (("answer", a.text), ("answerfeedback", a.feedback)):
             if t.files:
-                files.area(b, COURSE_CONTEXT, "question", area, aid, [("/", f.name, f.content) for f in t.files])
+                _text_files(b, "question", area, aid, t)
     return answers, ids
 
 
@@ -157,8 +163,7 @@ def _qtype_plugin(b: Backup, q: MoodleQuestion, qid: int) -> El:
             matches.add(el("match", {"id": mid}, questiontext=sub.text.html, questiontextformat=1,
                            answertext=sub.answer))
             if sub.text.files:
-                files.area(b, COURSE_CONTEXT, "qtype_match", "subquestion", mid,
-                                [("/", f.name, f.content) for f in sub.text.files])
+                _text_files(b, "qtype_match", "subquestion", mid, sub.text)
         wrapper.add(el("matchoptions", {"id": b.next("matchoptions")}, shuffleanswers=int(q.shuffle),
                        **_combined(q), shownumcorrect=1), matches)
     elif q.qtype == "ordering":

@@ -10,7 +10,7 @@ from ..backup_xml import NULL, El, el
 from . import grades
 from .questions import asked
 from .plan import Backup
-from .records import COMPLETION_AUTOMATIC, COURSE_CONTEXT, Activity, Section
+from .records import COMPLETION_AUTOMATIC, Activity, Section
 
 # When Moodle shows a review item (mod_quiz\question\display_options): during the attempt, within two
 # minutes after it, later while the quiz is open, after it closes (never, without a close date).
@@ -74,7 +74,7 @@ def add(b: Backup, section: Section, quiz: Quiz) -> Activity:
         else:
             ref = el("question_set_reference", {"id": b.next("question_set_reference")},
                      usingcontextid=a.contextid, component="mod_quiz", questionarea="slot",
-                     questionscontextid=COURSE_CONTEXT,
+                     questionscontextid=b.questions_context.contextid,
                      filtercondition=random_filter(b.category_ids[pool_key]))
         instances.add(el("question_instance", {"id": b.next("slot")}, quizid=a.instance, slot=slot, page=slot,
                          displaynumber=NULL, requireprevious=0, maxmark=f"{mark:.7f}",

@@ -1,8 +1,8 @@
 """Incremental planning: what one module adds to the backup, kept in the cache and replayed.
 
 A module's part of the backup (its SCORM activity, or its Pages and Quiz, and its assignments) is a
-function of the module, its tasks and quiz, the course frame, the delivery and the ids it starts
-from. The key holds all of them, the id counters included, so a hit replays exactly what a cold
+function of the module, its tasks and quiz, the course frame, the delivery, the Moodle version (module.xml's
+version, the questions' context) and the ids it starts from. The key holds all of them, the id counters included, so a hit replays exactly what a cold
 run would add: the same counters after it, the same activities with their folders' XML already
 written, the same file records and calendar events. After an edit of one lesson only that module
 is planned again; a change that shifts ids (a question more) misses for the modules after it.
@@ -31,8 +31,8 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
     quiz = course.quiz_for(mod.id)
     # The module page's and worksheets' inputs are those of its SCORM package; the course frame, every
     # task (the closing page points at the project) and the certificate rule are read besides.
-    inputs = (b.delivery, b.now, section.id, section.number, dict(b.counters), b.grade_categories,
-              b.grouping_id, b.groups, player.page_inputs(course, mod),
+    inputs = (b.version.name, b.questions_context.contextid, b.delivery, b.now, section.id, section.number,
+              dict(b.counters), b.grade_categories, b.grouping_id, b.groups, player.page_inputs(course, mod),
               [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], course.spec, course.summary,
               course.glossary, course.tasks, [q.id for q in course.certificate_quizzes()], _question_ids(b, quiz))
     key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
