@@ -368,6 +368,7 @@ class Question(BaseModel):
     text: Html
     points: float = 1.0
     objectives: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)  # Moodle question tags, kept for the question banks
     group: str | None = None  # a pool name for `draw:` besides the objectives
     answers: list[Answer] = Field(default_factory=list)
     hints: list[Html] = Field(default_factory=list)

@@ -25,7 +25,7 @@ SHAPE_OF_TYPE = {
     "numerical": "value", "matching": "pair", "ordering": "item", "essay": None,
 }
 SHAPE_EXAMPLE = {"radio": "- (x) …", "check": "- [x] …", "value": "- = …", "pair": "- left => right", "item": "1. …"}
-ATTRIBUTES = {"id", "group", "objectives", "points", "shuffle", "case", "min_words", "max_words"}
+ATTRIBUTES = {"id", "group", "objectives", "tags", "points", "shuffle", "case", "min_words", "max_words"}
 ATTR = re.compile(r'(?P<key>[A-Za-z_][\w-]*)\s*=\s*(?:"(?P<q>[^"]*)"|(?P<v>[^\s}]*))')
 WEIGHT = re.compile(r"\s*(?<!\\)\{\s*weight\s*=\s*(?P<w>[^}]*)\}\s*$")
 NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -155,7 +155,7 @@ class _Parser:
         points = attrs.get("points", 1.0)
         q = Question(
             id=attrs.get("id") or f"{self.quiz_id}-{n}", type=qtype, name=name, text=text, points=points,
-            objectives=attrs.get("objectives", []), group=attrs.get("group"), answers=answers, hints=fields["hint"],
+            objectives=attrs.get("objectives", []), tags=attrs.get("tags", []), group=attrs.get("group"), answers=answers, hints=fields["hint"],
             feedback=fields["feedback"], correct_feedback=fields["correct"], partial_feedback=fields["partial"],
             incorrect_feedback=fields["incorrect"], shuffle=attrs.get("shuffle", True),
             case_sensitive=attrs.get("case", False), min_words=attrs.get("min_words"),
@@ -425,6 +425,7 @@ _ATTR_HINTS = {
     "id": "ids use lower-case letters, digits and '-'",
     "group": "a pool name of lower-case letters, digits and '-', drawn from with 'draw: N from NAME'",
     "objectives": "list objective ids separated by commas: objectives=akteure,phasen",
+    "tags": 'Moodle question tags separated by commas, quoted if one has a space: tags="Laterale Führung,Glasl"',
     "points": "points are a positive number: points=2",
     "shuffle": "write shuffle=true or shuffle=false",
     "case": "write case=true or case=false",
@@ -438,10 +439,10 @@ def _attr_value(key: str, value: str):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
             raise ValueError(f"'{value}' is not a valid {key}")
         return value
-    if key == "objectives":
+    if key in ("objectives", "tags"):
         items = [v.strip() for v in value.split(",") if v.strip()]
         if not items:
-            raise ValueError("no objective given")
+            raise ValueError(f"no {key[:-1]} given")
         return items
     if key == "points":
         if "," in value:

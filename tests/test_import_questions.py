@@ -221,3 +221,53 @@ def test_module_option_adds_to_the_module_quiz(tmp_path):
     [q] = [q for quiz in loaded.quizzes for q in quiz.questions if q.id == "ihk-kuerzel"]
     assert q.text.html == "<p>Wofür steht <strong>IHK</strong>?</p>" and q.answers[0].text.markdown == "Industrie- und Handelskammer"
     assert next(z for z in loaded.quizzes if q in z.questions).module == "kommunikation"
+
+
+def tagged_mini(tmp_path: Path, tags: str) -> tuple[Path, Path]:
+    """The mini course with tags on its first question: (course folder, quiz file)."""
+    from conftest import MINI
+
+    course = tmp_path / "mini"
+    shutil.copytree(MINI, course, ignore=shutil.ignore_patterns(".course-cache"))
+    quiz = course / "assessments" / "01-grundlagen" / "quiz.md"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace(
+        "## single: Eine Antwort {objectives=ziel}", f"## single: Eine Antwort {{objectives=ziel tags={tags}}}"),
+        encoding="utf-8")
+    return course, quiz
+
+
+def test_tags_go_out_to_moodle_xml_and_come_back(tmp_path):
+    course, quiz = tagged_mini(tmp_path, '"Laterale Führung,glasl"')
+    source, diagnostics = load(course)
+    assert not [x for x in diagnostics if x.is_error]
+    [tagged] = [q for z in source.quizzes for q in z.questions if q.tags]
+    assert tagged.tags == ["Laterale Führung", "glasl"]
+    xml = tmp_path / "bank.xml"
+    xml.write_text(moodle_xml.render(bank(source)), encoding="utf-8")
+    assert "<tag><text>Laterale Führung</text>" in xml.read_text(encoding="utf-8")
+    quiz.unlink()
+    result = import_questions(xml, course)
+    assert not result.failed, result.diagnostics
+    assert 'tags="Laterale Führung,glasl"' in "".join(p.read_text(encoding="utf-8") for p in result.written)
+    back, diagnostics = load(course)
+    [again] = [q for z in back.quizzes for q in z.questions if q.tags]
+    assert again.tags == tagged.tags and again.id == tagged.id
+    assert not [x for x in diagnostics if x.code == "IMP007" and "tags" in x.message]
+
+
+def test_tags_survive_a_course_backup(tmp_path):
+    from click.testing import CliRunner
+
+    from course_builder.cli import cli
+
+    course, _ = tagged_mini(tmp_path, '"Laterale Führung"')
+    out = tmp_path / "out"
+    built = CliRunner().invoke(cli, ["build", str(course), "-t", "moodle-backup", "--moodle-delivery", "native",
+                                     "-o", str(out), "--no-cache"])
+    assert built.exit_code == 0, built.output
+    [mbz] = out.rglob("*.mbz")
+    into = tmp_path / "kurs"
+    result = CliRunner().invoke(cli, ["import", "moodle-backup", str(mbz), "--into", str(into)])
+    assert result.exit_code == 0, result.output
+    back, _ = load(into)
+    assert [q.tags for z in back.quizzes for q in z.questions if q.tags] == [["Laterale Führung"]]

@@ -31,6 +31,9 @@ def _attrs(q: Question) -> str:
         attrs.append(f"group={q.group}")
     if q.objectives:
         attrs.append("objectives=" + ",".join(q.objectives))
+    if q.tags:
+        joined = ",".join(q.tags)
+        attrs.append(f'tags="{joined}"' if any(c in joined for c in ' }=') else f"tags={joined}")
     if abs(q.points - 1.0) > 1e-9:
         attrs.append(f"points={number(q.points)}")
     if q.shuffle != DEFAULT_SHUFFLE and q.type in ("single", "multiple", "matching", "ordering"):

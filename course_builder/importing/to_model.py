@@ -96,16 +96,23 @@ class Converter:
         q = Question(id=self.question_id(mq.idnumber, rq), type=qtype, name=_name(mq.name), text=md(mq.text, "text"),
                      points=mq.default_mark, feedback=md(mq.general_feedback, "general feedback"),
                      hints=[md(h, "hint") for h in mq.hints], shuffle=mq.shuffle, case_sensitive=mq.use_case,
-                     min_words=mq.min_words, max_words=mq.max_words, loc=SourceLoc(self.file, rq.line, 1))
+                     min_words=mq.min_words, max_words=mq.max_words, tags=self.tags(rq),
+                     loc=SourceLoc(self.file, rq.line, 1))
         if mq.qtype in ("multichoice", "match", "ordering"):
             q.correct_feedback = md(mq.correct_feedback, "feedback for right answers")
             q.partial_feedback = md(mq.partial_feedback, "feedback for partly right answers")
             q.incorrect_feedback = md(mq.incorrect_feedback, "feedback for wrong answers")
         getattr(self, "_" + qtype)(q, rq)
-        if rq.tags:
-            self.warn(d.IMPORT_NOT_CARRIED, rq.line, f"question '{mq.name}': tags {', '.join(rq.tags)} are not carried over",
-                      "name the question's objectives with {objectives=…} or its pool with {group=…}")
         return q
+
+    def tags(self, rq: ReadQuestion) -> list[str]:
+        """The tags the authoring format can hold: a comma or double quote cannot stand in `tags=`."""
+        kept = [t for t in rq.tags if "," not in t and '"' not in t]
+        dropped = [t for t in rq.tags if t not in kept]
+        if dropped:
+            self.warn(d.IMPORT_NOT_CARRIED, rq.line, f"tags {', '.join(dropped)} contain ',' or '\"' and are not carried over",
+                      "rename the tags in Moodle, or add them by hand as {tags=…}")
+        return kept
 
     def question_id(self, idnumber: str, rq: ReadQuestion) -> str:
         if not idnumber:

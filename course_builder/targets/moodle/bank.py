@@ -83,6 +83,7 @@ class MoodleQuestion:
     use_case: bool = False
     min_words: int | None = None
     max_words: int | None = None
+    tags: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> list[File]:
@@ -216,7 +217,7 @@ def moodle_question(q: Question) -> MoodleQuestion:
     qtype = QTYPE[q.type]
     t = lambda h: text(h, q.assets)  # noqa: E731 - every text of this question resolves its images the same way
     mq = MoodleQuestion(
-        source=q, qtype=qtype, name=q.name, idnumber=q.id, text=t(q.text), general_feedback=t(q.feedback),
+        source=q, qtype=qtype, name=q.name, idnumber=q.id, tags=list(q.tags), text=t(q.text), general_feedback=t(q.feedback),
         default_mark=q.points, penalty=PENALTY.get(qtype, DEFAULT_PENALTY), hints=[t(h) for h in q.hints],
         single=q.type != "multiple", shuffle=q.shuffle, use_case=q.case_sensitive,
         min_words=q.min_words, max_words=q.max_words,

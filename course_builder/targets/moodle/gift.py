@@ -3,7 +3,7 @@
 Written like Moodle's GIFT exporter (question/format/gift/format.php): HTML texts marked `[html]`,
 the reserved characters ~ = # { } : and the backslash escaped everywhere, line breaks as `\\n`, one
 `$CATEGORY:` block per module followed by a blank line. What GIFT cannot express (ordering
-questions, hints, combined feedback, points, embedded images, case-sensitive short answers) is
+questions, hints, tags, combined feedback, points, embedded images, case-sensitive short answers) is
 named in a `//` comment beside the question and reported as a warning (targets/notices.py; `course
 build` prints one summary line on stderr, with --verbose one line per question).
 """
@@ -71,6 +71,8 @@ def lost_features(q: MoodleQuestion) -> list[str]:
         return ["the ordering question type"]
     if q.hints:
         lost.append("hints")
+    if q.tags:
+        lost.append("tags")
     if any(t.html for t in (q.correct_feedback, q.partial_feedback, q.incorrect_feedback)):
         lost.append("correct/partially correct/incorrect feedback")
     if abs(q.default_mark - 1.0) > 1e-9:

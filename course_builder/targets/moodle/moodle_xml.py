@@ -119,6 +119,8 @@ def _question(q: MoodleQuestion, n: int) -> str:
     out += BODY[q.qtype](q)
     for hint in q.hints:
         out += f'    <hint format="html">\n      {writetext(hint.html)}{_files(hint)}    </hint>\n'
+    if q.tags:  # as question/format/xml writes them
+        out += "    <tags>\n" + "".join(f"      <tag>{writetext(tag)}</tag>\n" for tag in q.tags) + "    </tags>\n"
     return out + "  </question>\n\n"
 
 

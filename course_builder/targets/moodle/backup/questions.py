@@ -81,7 +81,11 @@ def _entry(b: Backup, q: MoodleQuestion, category_id: int) -> El:
     for hint in q.hints:
         hints.add(el("question_hint", {"id": b.next("hint")}, hint=hint.html, hintformat=1,
                      shownumcorrect=NULL, clearwrong=NULL, options=NULL))
-    question.add(hints, El("tags"))
+    # Restore adds each tag by its rawname (restore_stepslib process_tag); the id only has to be unique.
+    tags = El("tags")
+    for tag in q.tags:
+        tags.add(el("tag", {"id": b.next("tag")}, name=tag.lower(), rawname=tag))
+    question.add(hints, tags)
     _question_files(b, q, qid)
     version = el("question_versions", {"id": qid}, version=1, status="ready").add(El("questions").add(question))
     return el("question_bank_entry", {"id": qid}, questioncategoryid=category_id, idnumber=q.idnumber,
