@@ -79,16 +79,12 @@ def _inline_element(el) -> str:
         return f"{fence}{code}{fence}"
     if tag == "a":
         _attrs(el, {"href", "title"})
-        href = el.get("href") or ""
-        if not href or re.search(r"[\s()<>]", href):
-            raise NotClean("link target")
+        href = _url(el, "href", "link target")
         title = f' "{el.get("title")}"' if el.get("title") else ""
         return f"[{_inline(el)}]({href}{title})"
     if tag == "img":
         _attrs(el, {"src", "alt"})
-        src = el.get("src") or ""
-        if not src or re.search(r"[\s()<>]", src):
-            raise NotClean("image source")
+        src = _url(el, "src", "image source")
         return f"![{escape(el.get('alt') or '')}]({src})"
     if tag == "br":
         _attrs(el, set())
@@ -233,3 +229,11 @@ def _inline_only(root) -> str:
     if md is None or "\n" in md:
         raise NotClean("block content in a one-line text")
     return md
+
+
+def _url(el, attr: str, what: str) -> str:
+    """A URL Markdown can hold between ( and ) as it stands."""
+    url = el.get(attr) or ""
+    if not url or re.search(r"[\s()<>]", url):
+        raise NotClean(what)
+    return url
