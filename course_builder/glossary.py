@@ -101,16 +101,9 @@ class TermIndex:
             ).format(pop, match.group(0), term.entry.term, term.entry.definition, more,
                      Markup(' style="{}"').format(style) if style else ""))
 
-        out, depth, pos = [], 0, 0
-        for tag in _TAG.finditer(html):
-            text = html[pos:tag.start()]
-            out.append(self.regex.sub(explain, text) if depth == 0 else text)
-            out.append(tag.group(0))
-            depth += _depth_change(tag)
-            pos = tag.end()
-        tail = html[pos:]
-        out.append(self.regex.sub(explain, tail) if depth == 0 else tail)
-        return "".join(out)
+        # str(): slices of a Markup would escape the tags joined to them.
+        return "".join(self.regex.sub(explain, text) + tag if linkable else text + tag
+                       for text, tag, linkable in _segments(str(html)))
 
 
 # What learner.css gives .term, for pages without it.
@@ -125,15 +118,18 @@ def _depth_change(tag: re.Match) -> int:
     return -1 if tag.group(1) else 1
 
 
-def _texts(html: str):
+def _segments(html: str):
+    """(text, the tag after it, whether the text lies outside skipped elements) through the whole html."""
     depth, pos = 0, 0
     for tag in _TAG.finditer(html):
-        if depth == 0:
-            yield html[pos:tag.start()]
+        yield html[pos:tag.start()], tag.group(0), depth == 0
         depth += _depth_change(tag)
         pos = tag.end()
-    if depth == 0:
-        yield html[pos:]
+    yield html[pos:], "", depth == 0
+
+
+def _texts(html: str):
+    return (text for text, _, linkable in _segments(html) if linkable)
 
 
 def index(course: Course) -> TermIndex:
