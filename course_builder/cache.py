@@ -33,6 +33,8 @@ CACHE_DIR_NAME = ".course-cache"
 ENV_CACHE_DIR = "COURSE_CACHE_DIR"
 # prune() keeps the folder below this size, dropping the entries used longest ago first.
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+# What a long-running process keeps in memory of it at most (Cache.keep_in_memory).
+DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024
 PRUNE_INTERVAL = 24 * 3600
 PRUNE_STAMP = "last-prune"
 _PACKAGE = Path(__file__).resolve().parent
@@ -99,6 +101,37 @@ class Cache:
         self.directory = Path(directory) if directory is not None else None
         self.hits = 0
         self.misses = 0
+        # Entries read or written lately, kept in memory by a long-running process (keep_in_memory()).
+        self._memory: dict[tuple[str, str], bytes] | None = None
+        self._memory_before: dict[tuple[str, str], bytes] = {}
+        self._memory_bytes = 0
+        self._memory_limit = 0
+
+    def keep_in_memory(self, limit: int = DEFAULT_MEMORY_BYTES) -> None:
+        """Keep the entries of the current and the last run in memory, up to limit bytes, so that a
+        rebuild in a long-running process reads no file for them (`course preview`, `build --watch`).
+        The bytes are kept, not the objects: every get_object() still returns a fresh value."""
+        self._memory, self._memory_limit = {}, limit
+
+    def next_run(self) -> None:
+        """Start a run: entries not used in the last one leave the memory with the next."""
+        if self._memory is not None:
+            self._memory_before, self._memory, self._memory_bytes = self._memory, {}, 0
+
+    def _remember(self, namespace: str, key: str, data: bytes) -> None:
+        if self._memory is not None and self._memory_bytes + len(data) <= self._memory_limit:
+            if self._memory.setdefault((namespace, key), data) is data:
+                self._memory_bytes += len(data)
+
+    def _recall(self, namespace: str, key: str) -> bytes | None:
+        if self._memory is None:
+            return None
+        data = self._memory.get((namespace, key))
+        if data is None:
+            data = self._memory_before.get((namespace, key))
+            if data is not None:
+                self._remember(namespace, key, data)
+        return data
 
     @property
     def enabled(self) -> bool:
@@ -113,11 +146,14 @@ class Cache:
     def get(self, namespace: str, key: str) -> bytes | None:
         if self.directory is None:
             return None
-        try:
-            data = self._path(namespace, key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
+        data = self._recall(namespace, key)
+        if data is None:
+            try:
+                data = self._path(namespace, key).read_bytes()
+            except OSError:
+                self.misses += 1
+                return None
+            self._remember(namespace, key, data)
         self.hits += 1
         return data
 
@@ -130,6 +166,7 @@ class Cache:
     def put(self, namespace: str, key: str, data: bytes) -> None:
         if self.directory is None:
             return
+        self._remember(namespace, key, data)
         path = self._path(namespace, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -287,6 +324,11 @@ class Pack:
         self.cache.hits += 1
         self.used.add(key)
         return value
+
+    def keep(self, key: str) -> None:
+        """Count an entry as used without reading it (its value is at hand elsewhere), so save() keeps it."""
+        if key in self.entries:
+            self.used.add(key)
 
     def put(self, key: str, value) -> None:
         if not self.enabled:

@@ -21,6 +21,7 @@ from .model import (
     QuizMeta, Task, TaskMeta, Worksheet, WorksheetMeta,
 )
 from .sources import SourceFile, Sources
+from .warm import WarmState
 
 TASK_KINDS = typing.get_args(TaskMeta.model_fields["kind"].annotation)
 
@@ -200,14 +201,19 @@ class _Parsed:
 
 
 class Loader:
-    def __init__(self, root: Path, cache: Cache = NO_CACHE):
+    def __init__(self, root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None):
         self.sources = Sources(root)
         self.root = self.sources.root
         self.diagnostics = self.sources.diagnostics
         self.texts: list[tuple[SourceLoc, str]] = []
+        self.warm = warm
         # Parsed source files by content: a warm load parses only the files that changed.
-        self.parsed = Pack(cache, f"sources:{self.root}")
+        pack_name = f"sources:{self.root}"
+        self.parsed = warm.pack(pack_name) if warm is not None else Pack(cache, pack_name)
         self._resolved: list[tuple[str, SourceLoc, str, Path, Asset]] | None = None
+
+    def read(self, path: Path) -> SourceFile | None:
+        return self.sources.read(path) if self.warm is None else self.warm.read(self.sources, path)
 
     def report(self, diagnostics) -> None:
         self.diagnostics.extend(diagnostics)
@@ -218,9 +224,10 @@ class Loader:
         Reports parse()'s diagnostics and returns (value, texts): the caller adds the texts where
         the course's text order wants them. parse() may only depend on the source file and
         key_parts and report through self.diagnostics, self.texts and self.resolve."""
-        key = self.parsed.cache.key(kind, str(self.root), source.rel, source.text, *key_parts) if self.parsed.enabled else ""
-        parsed = self.parsed.get(key) if key else None
+        key, parsed = self._known(kind, source, key_parts)
         if parsed is not None and all(self._resolve(*ref, base)[0] == asset for *ref, base, asset in parsed.resolved):
+            if self.warm is not None:
+                self.warm.remember_parse(key, parsed)
             self.report(parsed.diagnostics)
             return parsed.value, parsed.texts
         outer = self.diagnostics, self.texts, self._resolved
@@ -232,8 +239,24 @@ class Loader:
             self.diagnostics, self.texts, self._resolved = outer
         if key:
             self.parsed.put(key, parsed)
+            if self.warm is not None:
+                self.warm.remember_parse(key, parsed)
         self.report(parsed.diagnostics)
         return parsed.value, parsed.texts
+
+    def _known(self, kind: str, source: SourceFile, key_parts: tuple[str, ...]) -> tuple[str, _Parsed | None]:
+        """(content key, what parsing gave last time or None); the key is "" without cache and warm state."""
+        if self.warm is not None:
+            key = self.warm.key(self.parsed.cache, kind, str(self.root), source, key_parts)
+            parsed = self.warm.parse_result(key)
+            if parsed is not None:
+                self.parsed.keep(key)
+                return key, parsed
+        elif self.parsed.enabled:
+            key = self.parsed.cache.key(kind, str(self.root), source.rel, source.text, *key_parts)
+        else:
+            return "", None
+        return key, self.parsed.get(key)
 
     # -- helpers
 
@@ -284,7 +307,7 @@ class Loader:
         course_file = self.root / "course.yaml"
         if not course_file.exists() and not course_file.is_symlink():
             raise NotACourse(f"no course.yaml in {self.root}; run the command in a course folder or pass --course DIR")
-        source = self.sources.read(course_file)
+        source = self.read(course_file)
         spec, summary = None, Html()
         if source is not None:
             (spec, summary), texts = self.memo("course", source, lambda: self._course_spec(source))
@@ -338,7 +361,7 @@ class Loader:
             self.diagnostics.append(d.diag(d.IO_MISSING, SourceLoc(rel + "/module.yaml"), f"module folder '{rel}' has no module.yaml",
                                            "run 'course new module <slug>' or add module.yaml"))
             return None
-        source = self.sources.read(yaml_path)
+        source = self.read(yaml_path)
         if source is None:
             return None
         (spec, summary, project_work), spec_texts = self.memo("module", source, lambda: self._module_spec(source))
@@ -351,9 +374,16 @@ class Loader:
         self.texts.extend(spec_texts)
         worksheets = [sheet for p in self.sources.walk(folder / "worksheets", ".md")
                       if (sheet := self.load_worksheet(p)) is not None]
-        return Module.model_construct(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons,
-                                      path=folder, loc=source.loc(), summary=summary, project_work=project_work,
-                                      worksheets=worksheets)
+        def make() -> Module:
+            return Module.model_construct(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons,
+                                          path=folder, loc=source.loc(), summary=summary, project_work=project_work,
+                                          worksheets=worksheets)
+
+        if self.warm is None:
+            return make()
+        # The same module object as last time if its parts are the same: what is derived from it carries over.
+        return self.warm.module(folder, (module_id, folder.name, order, spec, lessons, source.rel, summary,
+                                         project_work, worksheets), make)
 
     def _module_spec(self, source: SourceFile) -> tuple[ModuleSpec | None, Html, Html]:
         data = self.yaml(source)
@@ -377,7 +407,7 @@ class Loader:
         return files
 
     def load_lesson(self, path: Path) -> Lesson | None:
-        source = self.sources.read(path)
+        source = self.read(path)
         if source is None:
             return None
         lesson, texts = self.memo("lesson", source, lambda: self._lesson(path, source))
@@ -409,7 +439,7 @@ class Loader:
         )
 
     def load_worksheet(self, path: Path) -> Worksheet | None:
-        source = self.sources.read(path)
+        source = self.read(path)
         if source is None:
             return None
         sheet, texts = self.memo("worksheet", source, lambda: self._worksheet(path, source))
@@ -441,7 +471,7 @@ class Loader:
         tasks: list[Task] = []
         by_slug = {m.slug: m.id for m in course.modules}
         for path in self.sources.walk(self.root / "assessments", ".md"):
-            source = self.sources.read(path)
+            source = self.read(path)
             if source is None:
                 continue
             # The module a quiz or task belongs to by default comes from another file: part of the key.
@@ -511,7 +541,7 @@ class Loader:
         path = self.root / name
         if not path.exists():
             return []
-        source = self.sources.read(path)
+        source = self.read(path)
         if source is None:
             return []
         entries, texts = self.memo("glossary", source, lambda: self._glossary(source))
@@ -538,9 +568,14 @@ class Loader:
         return entries
 
 
-def load(root: Path, cache: Cache = NO_CACHE) -> LoadResult:
-    """Load a course; with a cache, files whose text did not change are not parsed again."""
-    loader = Loader(root, cache)
+def load(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> LoadResult:
+    """Load a course; with a cache, files whose text did not change are not parsed again.
+
+    warm: what a long-running process keeps between loads (warm.py); it writes the cache at its close()."""
+    if warm is not None:
+        warm.next_run()
+    loader = Loader(root, cache, warm)
     result = loader.load()
-    loader.parsed.save()
+    if warm is None:
+        loader.parsed.save()
     return result

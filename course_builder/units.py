@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from .cache import NO_CACHE, Cache
 from .model import Asset, Course, Lesson, Module, Question, Quiz, Task
+from .nodememo import node_memo
 from .zipwriter import Member, member
 
 UNIT_NAMESPACE = "unit"
@@ -205,8 +206,9 @@ _MEMO_FROM = 8
 
 
 class _Fingerprinter:
-    """Hashes values to bytes; model nodes and large containers are memoised by identity for the life of
-    one course object, which a build treats as immutable (as Course.derived does).
+    """Hashes values to bytes; large containers are memoised by identity for the life of one course
+    object, which a build treats as immutable (as Course.derived does), model nodes' text for the
+    life of the node (nodememo.py).
 
     A model node is serialised by pydantic's own (compiled) JSON serialiser, ten times faster than a
     walk in Python; the files its assets point at are added by content.
@@ -214,7 +216,10 @@ class _Fingerprinter:
 
     def __init__(self, root: Path):
         self.root = pydantic_core.to_json(str(Path(root).resolve()))[1:-1]
-        self.nodes: dict[int, tuple[object, bytes]] = {}
+        self.nodes: dict[int, tuple[object, bytes]] = {}  # for this course object's life
+        # A node's digest lives as long as the node (nodememo.py): in a long-running process the
+        # nodes of unchanged files, and so their digests, carry over from one rebuild to the next.
+        self.kind = "fingerprint:" + self.root.decode("utf-8", "surrogateescape")
 
     def of(self, values: tuple) -> str:
         return hashlib.sha256(self._encode(values)).hexdigest()
@@ -253,15 +258,22 @@ class _Fingerprinter:
         known = self.nodes.get(id(node))
         if known is not None and known[0] is node:
             return known[1]
-        # Source paths count relative to the course folder, so a course that moves keeps its cache.
-        data = pydantic_core.to_json(node, fallback=str).replace(self.root, b"<course>")
-        h = hashlib.sha256(type(node).__qualname__.encode() + b"\0" + data)
-        for asset in assets_in(node):
-            if asset.path is not None:
-                h.update(b"\0" + asset.rel.encode() + b"=" + media_digest(asset.path).encode())
-        digest = b"h" + h.digest()
+        digest = node_memo(self.kind, node, lambda: self._text_digest(node))
+        # Media are hashed by content on every run, not with the node: a picture may be replaced
+        # while a long-running process keeps the node that shows it.
+        media = node_memo("media", node, lambda: [(a.rel, a.path) for a in assets_in(node) if a.path is not None])
+        if media:
+            h = hashlib.sha256(digest)
+            for rel, path in media:
+                h.update(b"\0" + rel.encode() + b"=" + media_digest(path).encode())
+            digest = b"h" + h.digest()
         self.nodes[id(node)] = (node, digest)
         return digest
+
+    def _text_digest(self, node: BaseModel) -> bytes:
+        # Source paths count relative to the course folder, so a course that moves keeps its cache.
+        data = pydantic_core.to_json(node, fallback=str).replace(self.root, b"<course>")
+        return b"h" + hashlib.sha256(type(node).__qualname__.encode() + b"\0" + data).digest()
 
 
 def assets_in(node: BaseModel) -> Iterable[Asset]:

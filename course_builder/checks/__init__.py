@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 from ..diagnostics import Diagnostic
 from ..model import Course
+from ..nodememo import node_memo
+
+T = TypeVar("T")
 
 Check = Callable[[Course], Iterable[Diagnostic]]
 CHECKS: list[Check] = []
@@ -14,6 +17,17 @@ CHECKS: list[Check] = []
 def check(fn: Check) -> Check:
     CHECKS.append(fn)
     return fn
+
+
+def per_node(nodes: Iterable[T], findings: Callable[[T], Iterable[Diagnostic]]) -> list[Diagnostic]:
+    """findings(node) for each node, remembered per node (nodememo.py): for checks whose findings on a
+    node depend on nothing but the node, so that a long-running process checks again only the nodes
+    of changed files. findings must be a module-level function (its name keys the memo)."""
+    kind = f"check:{findings.__module__}.{findings.__qualname__}"
+    out: list[Diagnostic] = []
+    for node in nodes:
+        out += node_memo(kind, node, lambda node=node: tuple(findings(node)))
+    return out
 
 
 def run_checks(course: Course) -> list[Diagnostic]:

@@ -138,6 +138,8 @@ def modules_have_lessons(course: Course) -> list[Diagnostic]:
 # long-running process (course preview) scans again only the texts that changed since its last check.
 _WORDING_MEMO: dict[tuple, list[Diagnostic]] = {}
 _WORDING_MEMO_LIMIT = 100_000
+# Whether a text may have findings at all, for the rules under the key None (most texts have none).
+_SUSPECTS: dict = {}
 
 
 @check
@@ -156,9 +158,15 @@ def wording(course: Course) -> list[Diagnostic]:
     patterns = _wording_patterns(rules)
     if len(_WORDING_MEMO) > _WORDING_MEMO_LIMIT:
         _WORDING_MEMO.clear()
+    if _SUSPECTS.get(None) != rules or len(_SUSPECTS) > _WORDING_MEMO_LIMIT:
+        _SUSPECTS.clear()
+        _SUSPECTS[None] = rules
     out = []
     for loc, text in course.texts:
-        if not suspect(text):
+        is_suspect = _SUSPECTS.get(text)
+        if is_suspect is None:
+            is_suspect = _SUSPECTS[text] = suspect(text)
+        if not is_suspect:
             continue
         key = (loc, text, rules)
         found = _WORDING_MEMO.get(key)

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..model import Answer, Course, Question, Quiz
-from . import check
+from . import check, per_node
 
 ABSOLUTE_WORDS = frozenset({
     "immer", "nie", "niemals", "stets", "ausschließlich", "ausnahmslos", "keinesfalls", "jederzeit",
@@ -141,39 +141,45 @@ def absolute_words(text: str) -> set[str]:
 
 @check
 def absolute_distractors(course: Course) -> list[Diagnostic]:
+    return per_node(_auto_quizzes(course), _absolute_distractors_in)
+
+
+def _absolute_distractors_in(quiz: Quiz) -> list[Diagnostic]:
     out = []
-    for quiz in _auto_quizzes(course):
-        for q in quiz.questions:
-            if q.type not in ("single", "multiple"):
-                continue
-            if any(absolute_words(plain(a)) for a in q.answers if a.correct):
-                continue  # the absolute word is no cue when right options carry such words too
-            for a in q.answers:
-                found = absolute_words(plain(a)) if not a.correct else set()
-                if found:
-                    out.append(d.diag(
-                        d.ITEM_ABSOLUTE, a.loc,
-                        f"wrong option of {_where(q)} contains {', '.join(sorted(found))!s} and no right option does",
-                        "absolute words mark options as wrong for test-wise learners; qualify the distractor or "
-                        "phrase the right option with the same strength"))
+    for q in quiz.questions:
+        if q.type not in ("single", "multiple"):
+            continue
+        if any(absolute_words(plain(a)) for a in q.answers if a.correct):
+            continue  # the absolute word is no cue when right options carry such words too
+        for a in q.answers:
+            found = absolute_words(plain(a)) if not a.correct else set()
+            if found:
+                out.append(d.diag(
+                    d.ITEM_ABSOLUTE, a.loc,
+                    f"wrong option of {_where(q)} contains {', '.join(sorted(found))!s} and no right option does",
+                    "absolute words mark options as wrong for test-wise learners; qualify the distractor or "
+                    "phrase the right option with the same strength"))
     return out
 
 
 @check
 def leading_wildcard(course: Course) -> list[Diagnostic]:
+    return per_node(_auto_quizzes(course), _leading_wildcards_in)
+
+
+def _leading_wildcards_in(quiz: Quiz) -> list[Diagnostic]:
     out = []
-    for quiz in _auto_quizzes(course):
-        for q in quiz.questions:
-            if q.type != "short":
-                continue
-            for a in q.answers:
-                text = a.text.markdown.strip()
-                if text.startswith("*") and a.weight > 0:
-                    out.append(d.diag(
-                        d.ITEM_WILDCARD, a.loc,
-                        f"accepted answer '{text}' of {_where(q)} starts with a wildcard, so it also accepts e.g. "
-                        f"'nicht {' '.join(text.replace('*', ' ').split())}'",
-                        "list the accepted spellings instead, or put the wildcard only at the end"))
+    for q in quiz.questions:
+        if q.type != "short":
+            continue
+        for a in q.answers:
+            text = a.text.markdown.strip()
+            if text.startswith("*") and a.weight > 0:
+                out.append(d.diag(
+                    d.ITEM_WILDCARD, a.loc,
+                    f"accepted answer '{text}' of {_where(q)} starts with a wildcard, so it also accepts e.g. "
+                    f"'nicht {' '.join(text.replace('*', ' ').split())}'",
+                    "list the accepted spellings instead, or put the wildcard only at the end"))
     return out
 
 
@@ -196,45 +202,51 @@ def _contains(haystack: str, needle: str) -> bool:
 
 @check
 def stem_gives_answer_away(course: Course) -> list[Diagnostic]:
+    return per_node(_auto_quizzes(course), _stems_giving_answers_away_in)
+
+
+def _stems_giving_answers_away_in(quiz: Quiz) -> list[Diagnostic]:
     out = []
-    for quiz in _auto_quizzes(course):
-        for q in quiz.questions:
-            stem = plain(q.text.markdown)
-            for key in _keys(q):
-                if q.type == "short" and _contains(stem, key):
-                    out.append(d.diag(d.ITEM_STEM_ANSWER, q.loc, f"the stem of {_where(q)} contains its answer '{key}'",
-                                      "rephrase the stem so that it does not name what it asks for"))
-                    break
-            for other in quiz.questions:
-                if other is q:
-                    continue
-                if other.type != "short":
-                    continue  # choice keys are sentences; a stem repeating one word of them is no give-away
-                given = [key for key in _keys(other) if len(key) >= 6 and _contains(stem, key)]
-                if given:
-                    out.append(d.diag(
-                        d.ITEM_STEM_ANSWER, q.loc,
-                        f"the stem of {_where(q)} contains '{given[0]}', the answer to {_where(other)} in the same quiz",
-                        "rephrase one of the two questions so that neither gives the other away"))
+    for q in quiz.questions:
+        stem = plain(q.text.markdown)
+        for key in _keys(q):
+            if q.type == "short" and _contains(stem, key):
+                out.append(d.diag(d.ITEM_STEM_ANSWER, q.loc, f"the stem of {_where(q)} contains its answer '{key}'",
+                                  "rephrase the stem so that it does not name what it asks for"))
+                break
+        for other in quiz.questions:
+            if other is q:
+                continue
+            if other.type != "short":
+                continue  # choice keys are sentences; a stem repeating one word of them is no give-away
+            given = [key for key in _keys(other) if len(key) >= 6 and _contains(stem, key)]
+            if given:
+                out.append(d.diag(
+                    d.ITEM_STEM_ANSWER, q.loc,
+                    f"the stem of {_where(q)} contains '{given[0]}', the answer to {_where(other)} in the same quiz",
+                    "rephrase one of the two questions so that neither gives the other away"))
     return out
 
 
 @check
 def same_answer_twice(course: Course) -> list[Diagnostic]:
     """Two questions of a quiz share a right answer, or one shows as an option what the other asks for."""
+    return per_node(_auto_quizzes(course), _same_answers_in)
+
+
+def _same_answers_in(quiz: Quiz) -> list[Diagnostic]:
     out = []
-    for quiz in _auto_quizzes(course):
-        questions = quiz.questions
-        for i, later in enumerate(questions):
-            later_keys = {k.lower() for k in _keys(later)}
-            for earlier in questions[:i]:
-                shared = later_keys & {k.lower() for k in _keys(earlier)}
-                shown = _shown_answer(earlier, later) or _shown_answer(later, earlier)
-                if shared or shown:
-                    what = f"the same right answer ('{sorted(shared)[0]}')" if shared else f"'{shown}' as an option and as the answer"
-                    out.append(d.diag(
-                        d.ITEM_SAME_ANSWER, later.loc, f"{_where(later)} and {_where(earlier)} have {what}",
-                        "in one attempt the one question answers the other; ask for something else, or merge them"))
+    questions = quiz.questions
+    for i, later in enumerate(questions):
+        later_keys = {k.lower() for k in _keys(later)}
+        for earlier in questions[:i]:
+            shared = later_keys & {k.lower() for k in _keys(earlier)}
+            shown = _shown_answer(earlier, later) or _shown_answer(later, earlier)
+            if shared or shown:
+                what = f"the same right answer ('{sorted(shared)[0]}')" if shared else f"'{shown}' as an option and as the answer"
+                out.append(d.diag(
+                    d.ITEM_SAME_ANSWER, later.loc, f"{_where(later)} and {_where(earlier)} have {what}",
+                    "in one attempt the one question answers the other; ask for something else, or merge them"))
     return out
 
 

@@ -26,7 +26,8 @@ from ..citations import sources_html
 from ..i18n import strings
 from ..markdown import rewrite_urls
 from ..model import Answer, Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
-from ..units import TEMPLATES
+from ..nodememo import node_memo
+from ..units import TEMPLATES, fingerprint
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -97,16 +98,20 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
 def page_index(course: Course) -> dict[Path, tuple[str, str]]:
     """Source file → (module id, page id) of the player page that shows it."""
     pages: dict[Path, tuple[str, str]] = {}
-    resolve = _Resolver()
+    resolver = _Resolver()
+
+    def resolve(node) -> Path:  # once per node: a long-running process keeps the nodes of unchanged files
+        return node_memo("page-path", node, lambda: resolver(node.path))
+
     for m in course.modules:
         for lesson in m.lessons:
-            pages[resolve(lesson.path)] = (m.id, f"lesson-{lesson.id}")
+            pages[resolve(lesson)] = (m.id, f"lesson-{lesson.id}")
     for quiz in course.quizzes:
         if quiz.module:
-            pages[resolve(quiz.path)] = (quiz.module, "quiz")
+            pages[resolve(quiz)] = (quiz.module, "quiz")
     for task in course.tasks:
         if task.module:
-            pages[resolve(task.path)] = (task.module, f"task-{task.id}")
+            pages[resolve(task)] = (task.module, f"task-{task.id}")
     return pages
 
 
@@ -353,10 +358,18 @@ RUNTIME_STRINGS = ("attempts_left", "correct", "failed", "finished", "incorrect"
 def page_inputs(course: Course, module: Module) -> tuple:
     """Everything render_module reads, for cache keys: keep it in step with render_module below.
 
-    The page index stands for the other modules: a link to one of their pages depends on it."""
-    return (course.id, course.title, course.spec.language if course.spec else "de",
-            course.derived("player-pages", page_index), module, course.quiz_for(module.id),
-            course.tasks_for(module.id), course.webinars_for(module.id), course.glossary)
+    The page index stands for the other modules: a link to one of their pages depends on it. Given as
+    one fingerprint of them all, made once per build: the HTML site, both SCORM versions and the
+    Moodle backup key their units by it."""
+    def digest(c: Course) -> str:
+        return fingerprint(c, c.id, c.title, c.spec.language if c.spec else "de", c.derived("player-pages", page_index),
+                           module, c.quiz_for(module.id), c.tasks_for(module.id), c.webinars_for(module.id), c.glossary)
+
+    known = course.derived("page-inputs", lambda c: {})  # id(module) → (module, digest)
+    found = known.get(id(module))
+    if found is None or found[0] is not module:
+        found = known[id(module)] = (module, digest(course))
+    return ("page", found[1])
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:

@@ -11,6 +11,7 @@ is planned again; a change that shifts ids (a question more) misses for the modu
 from __future__ import annotations
 
 import copy
+import weakref
 from typing import Callable
 
 from .... import player
@@ -29,12 +30,9 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
         return
     course = b.course
     quiz = course.quiz_for(mod.id)
-    # The module page's and worksheets' inputs are those of its SCORM package; the course frame, every
-    # task (the closing page points at the project) and the certificate rule are read besides.
-    inputs = (b.version.name, b.questions_context.contextid, b.delivery, b.now, section.id, section.number,
-              dict(b.counters), b.grade_categories, b.grouping_id, b.groups, player.page_inputs(course, mod),
-              [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], course.spec, course.summary,
-              course.glossary, course.tasks, [q.id for q in course.certificate_quizzes()], _question_ids(b, quiz))
+    # The module page's and worksheets' inputs are those of its SCORM package; the frame is read besides.
+    inputs = (_frame(b), section.id, section.number, dict(b.counters), player.page_inputs(course, mod),
+              [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], _question_ids(b, quiz))
     key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
     found = b.cache.get_object(NAMESPACE, key)
     if isinstance(found, Added):
@@ -43,6 +41,23 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
     start = Added.mark(b)
     add()
     b.cache.put_object(NAMESPACE, key, Added.since(b, start))
+
+
+_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _frame(b: Backup) -> str:
+    """What every module's part is made with besides its own sources — the Moodle version, delivery,
+    ids fixed before the sections are planned, the course frame, every task (the closing page points
+    at the project), the certificate rule — fingerprinted once per backup."""
+    found = _FRAMES.get(b)
+    if found is None:
+        course = b.course
+        found = _FRAMES[b] = fingerprint(
+            course, b.version.name, b.questions_context.contextid, b.delivery, b.now, b.grade_categories,
+            b.grouping_id, b.groups, course.spec, course.summary, course.glossary, course.tasks,
+            [q.id for q in course.certificate_quizzes()])
+    return found
 
 
 def _question_ids(b: Backup, quiz) -> list:

@@ -1,0 +1,159 @@
+"""The warm state of a long-running process (warm.py, nodememo.py, Cache.keep_in_memory).
+
+A rebuild with it gives what a cold run gives (model, diagnostics, every output byte) after every
+kind of change; it reads and parses only what changed, and keeps the very node objects of the rest
+(what is derived from them carries over); nothing it keeps outlives its use."""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import time
+import weakref
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from preview_support import copy_course
+
+from course_builder import check, targets
+from course_builder.build import build
+from course_builder.cache import Cache
+from course_builder.loader import Loader
+from course_builder.model import Lesson
+from course_builder.nodememo import node_memo
+from course_builder.sources import Sources
+from course_builder.warm import RACY_NS, WarmState
+
+LESSON = "modules/02-kommunikation/01-stakeholder-partner-zielgruppen.md"
+QUIZ = "assessments/03-laterale-fuehrung/quiz.md"
+MEDIA = "modules/01-netzwerke-aufbauen/media/netzwerkkarte.svg"
+OPTIONS = targets.BuildOptions(extra={"lti_url": "https://lti.example.test"})
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    """A copy of the bundled course (its files keep their old times: the warm state trusts their stat)."""
+    return copy_course(REPO, tmp_path / "course")
+
+
+def files(out: Path) -> dict[str, bytes]:
+    """The outputs; not the replaced ones (.<target>.old.*), which are deleted in the background."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.relative_to(out).parts[0].startswith(".")}
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def changes(root: Path):
+    """(name, change) pairs: every kind of edit a designer makes while a process watches."""
+    lesson, quiz, media = root / LESSON, root / QUIZ, root / MEDIA
+    quiz_text = quiz.read_text(encoding="utf-8")
+    yield "nothing", lambda: None
+    yield "a lesson edited", lambda: append(lesson, "\nEin neuer Absatz über Netzwerkpflege.\n")
+    yield "a picture replaced", lambda: media.write_bytes(media.read_bytes().replace(b"</svg>", b"<!-- neu --></svg>"))
+    yield "a quiz broken", lambda: quiz.write_text(quiz_text.replace("## single:", "## singel:", 1), encoding="utf-8")
+    yield "the quiz fixed", lambda: quiz.write_text(quiz_text, encoding="utf-8")
+    yield "a lesson added", lambda: shutil.copy(lesson, lesson.with_name("09-neu.md"))
+    yield "a lesson deleted", lambda: lesson.with_name("09-neu.md").unlink()
+    yield "the glossary edited", lambda: append(root / "glossary.yaml", "\n- term: Netzwerkabend\n  definition: Ein Treffen.\n")
+    yield "a module renamed", lambda: (root / "modules/06-oeffentlichkeitsarbeit").rename(root / "modules/07-oeffentlichkeitsarbeit")
+
+
+def test_warm_rebuilds_equal_cold_runs_after_every_kind_of_edit(course_dir: Path, tmp_path: Path):
+    warm = WarmState(Cache(tmp_path / "cache"))
+    for name, change in changes(course_dir):
+        change()
+        course, diagnostics = check(course_dir, warm.cache, warm)
+        cold_course, cold_diagnostics = check(course_dir)
+        assert diagnostics == cold_diagnostics, name
+        assert course.model_dump_json() == cold_course.model_dump_json(), name
+        if any(d.is_error for d in diagnostics):
+            continue
+        build(course, targets.names(), tmp_path / "warm", OPTIONS, cache=warm.cache, wait_for_cleanup=False)
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        build(cold_course, targets.names(), tmp_path / "cold", OPTIONS)
+        assert files(tmp_path / "warm") == files(tmp_path / "cold"), name
+    warm.close()
+
+
+def test_a_rebuild_parses_only_the_edited_file_and_keeps_every_other_node(course_dir: Path, monkeypatch):
+    warm = WarmState()
+    before, _ = check(course_dir, warm=warm)
+    parsed: list[str] = []
+    original = Loader._lesson
+    monkeypatch.setattr(Loader, "_lesson", lambda self, path, source: parsed.append(source.rel) or original(self, path, source))
+
+    append(course_dir / LESSON, "\nEin neuer Absatz.\n")
+    after, _ = check(course_dir, warm=warm)
+
+    assert parsed == [LESSON]
+    edited = next(m for m in after.modules if any(lesson.path == course_dir / LESSON for lesson in m.lessons))
+    for old, new in zip(before.modules, after.modules):
+        assert (new is old) == (new is not edited), new.id  # the same objects, but for the edited module
+    assert all(new is old for new, old in zip(after.quizzes, before.quizzes))
+    changed = [new for old, new in zip(before.modules, after.modules) for new, old in zip(new.lessons, old.lessons)
+               if new is not old]
+    assert [lesson.path for lesson in changed] == [course_dir / LESSON]
+
+
+def test_a_file_changed_without_a_new_size_or_mtime_is_read_again(course_dir: Path):
+    """Size and mtime can be kept by a tool (or set back by hand); the change time and inode cannot."""
+    warm = WarmState()
+    lesson = course_dir / LESSON
+    check(course_dir, warm=warm)
+    st = lesson.stat()
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("Stakeholder", "Stakeholdex", 1), encoding="utf-8")
+    os.utime(lesson, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert lesson.stat().st_size == st.st_size and lesson.stat().st_mtime_ns == st.st_mtime_ns
+
+    course, _ = check(course_dir, warm=warm)
+    assert "Stakeholdex" in next(l for m in course.modules for l in m.lessons if l.path == lesson).title
+
+
+def test_a_file_changed_within_the_last_two_seconds_is_not_trusted(tmp_path: Path):
+    """A file system with coarse times could show two saves within a tick with equal stat ("racily clean")."""
+    path = tmp_path / "datei.md"
+    path.write_text("eins", encoding="utf-8")
+    warm, sources = WarmState(), Sources(tmp_path)
+    assert warm.read(sources, path).text == "eins"
+    assert os.fspath(path) not in warm.files
+    old = time.time_ns() - RACY_NS - 10**9
+    os.utime(path, ns=(old, old))
+    warm.read(sources, path)
+    assert os.fspath(path) in warm.files
+
+
+def test_what_a_node_gives_is_remembered_while_the_node_lives():
+    class Value:
+        pass
+
+    lesson = Lesson.model_construct(id="a", title="A")
+    calls = []
+    value = node_memo("test", lesson, lambda: calls.append(1) or Value())
+    assert node_memo("test", lesson, lambda: calls.append(1) or Value()) is value
+    assert node_memo("other", lesson, lambda: calls.append(1) or Value()) is not value
+    assert calls == [1, 1]
+    held = weakref.ref(value)
+    del lesson, value
+    gc.collect()
+    assert held() is None  # the memo let go of the value with its node
+
+
+def test_the_cache_in_memory_serves_without_reading_the_disk_and_lets_go_of_unused_entries(tmp_path: Path):
+    cache = Cache(tmp_path / "cache")
+    cache.keep_in_memory(limit=1000)
+    cache.put("unit", "a" * 64, b"x" * 100)
+    cache.put("unit", "b" * 64, b"y" * 2000)  # beyond the limit: on disk only
+    shutil.rmtree(tmp_path / "cache")
+    assert cache.get("unit", "a" * 64) == b"x" * 100
+    assert cache.get("unit", "b" * 64) is None
+    cache.next_run()
+    assert cache.get("unit", "a" * 64) == b"x" * 100  # used in the last run: kept
+    cache.next_run()
+    cache.next_run()
+    assert cache.get("unit", "a" * 64) is None  # unused for a run: gone
