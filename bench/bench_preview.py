@@ -149,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     from course_builder.loader import load
     from preview_support import copy_bundled_course
-    from course_builder.preview.watch import STEP_MS
+    from course_builder.watching import STEP_MS
 
     with tempfile.TemporaryDirectory() as tmp:
         course_dir = copy_bundled_course(Path(tmp) / "course")

@@ -9,6 +9,7 @@ incrementally from the cache; other targets (plug-ins) build as before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -30,8 +31,22 @@ def check_options(target_names: list[str], options: targets.BuildOptions) -> Non
             check(targets.get(name)(), options)
 
 
+_CLEANER: ThreadPoolExecutor | None = None
+
+
+def _cleaner() -> ThreadPoolExecutor:
+    """One thread for a long-running process to delete replaced outputs while it waits for the next edit
+    (the interpreter still lets it finish before exiting)."""
+    global _CLEANER
+    if _CLEANER is None:
+        _CLEANER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-build-cleanup")
+    return _CLEANER
+
+
 def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None,
-          cache: Cache = NO_CACHE) -> list[Path]:
+          cache: Cache = NO_CACHE, wait_for_cleanup: bool = True) -> list[Path]:
+    """Build the targets into out/<target>; the replaced folders are gone when it returns, or, with
+    wait_for_cleanup=False (`course build --watch`), soon after."""
     options = options or targets.BuildOptions()
     check_options(target_names, options)
     if cache.enabled:
@@ -39,7 +54,8 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     out.mkdir(parents=True, exist_ok=True)
     written = []
     # Replaced folders are deleted while the next target builds (deleting a large site is slow disk work).
-    with ThreadPoolExecutor(max_workers=1) as deleter, templates_cached_in(options.cache):
+    local = ThreadPoolExecutor(max_workers=1) if wait_for_cleanup else contextlib.nullcontext(_cleaner())
+    with local as deleter, templates_cached_in(options.cache):
         for name in target_names:
             target = targets.get(name)()
             final = out / name

@@ -181,16 +181,19 @@ def report(sources: tuple[str, ...], course_dir: str, output: str | None, fmt: s
               help="an option for the targets that read it (repeatable), e.g. -O participants=24")
 @click.option("--moodle-delivery", type=click.Choice(["scorm", "native"]), default=None,
               help="moodle-backup: modules as SCORM 1.2 activities (default) or as Pages plus a Quiz")
+@click.option("--watch", "-w", is_flag=True,
+              help="build again after every save until Ctrl-C; only what the edit touched is redone")
 @_VERBOSE
 @_cache_options
 def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool, option_pairs: tuple[str, ...],
-          moodle_delivery: str | None, verbose: bool, no_cache: bool, cache_dir: str | None) -> None:
+          moodle_delivery: str | None, watch: bool, verbose: bool, no_cache: bool, cache_dir: str | None) -> None:
     """Check the course, then build the targets (nothing is built if the check finds errors).
 
     What an output cannot hold (e.g. hints in GIFT) is one warning line per kind; --verbose lists each.
     """
     from . import targets
     from .build import build as run_build, check_options
+    from .cache import gc_paused
     from .targets.notices import collected
 
     extra = _options(option_pairs)
@@ -212,6 +215,9 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
             # A plain `course build` must work without an LTI tool; asked for by name, cc refuses instead.
             wanted.remove("cc")
             click.echo("notice: cc skipped: no LTI tool URL (-O lti_url=https://… or COURSE_LTI_URL)", err=True)
+    if watch:
+        _build_watched(_course_dir(course_dir), wanted, Path(out), extra, strict, verbose, no_cache, cache_dir)
+        return
     started = time.perf_counter()
     written: list[Path] = []
     with progress.Progress(1 + len(wanted), progress.wanted(sys.stderr)) as shown, collected() as notices:
@@ -228,7 +234,8 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
             check_options(wanted, targets.BuildOptions(extra=extra))  # all of them, before any target writes
             for name in wanted:  # one at a time, so that the progress display can name it
                 shown.step(f"building {name}")
-                written += run_build(course, [name], Path(out), targets.BuildOptions(extra=extra), cache=cache)
+                with gc_paused():  # as the load: the model is large and a build makes hardly any garbage
+                    written += run_build(course, [name], Path(out), targets.BuildOptions(extra=extra), cache=cache)
         except targets.OptionError as exc:
             raise click.UsageError(str(exc)) from None
         except OSError as exc:
@@ -239,6 +246,40 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
     for path in written:
         click.echo(f"built {path}")
     click.echo(f"{len(written)} target(s) in {time.perf_counter() - started:.2f} s")
+
+
+def _build_watched(root: Path, wanted: list[str], out: Path, extra: dict, strict: bool, verbose: bool,
+                   no_cache: bool, cache_dir: str | None) -> None:
+    from . import targets
+    from .build import build as run_build, check_options
+    from .build_watch import WatchedBuild
+    from .loader import NotACourse
+    from .targets.notices import collected
+
+    try:
+        check_options(wanted, targets.BuildOptions(extra=extra))
+    except targets.OptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not (root / "course.yaml").is_file():
+        _load(root)  # the usage error a plain build gives
+    cache = _cache(root, no_cache, cache_dir)
+
+    def build_targets(course) -> list[Path]:
+        with collected() as notices:
+            written = run_build(course, wanted, out, targets.BuildOptions(extra=extra), cache=cache,
+                                wait_for_cleanup=False)
+        for line in notices.lines(verbose):
+            click.echo(line, err=True)
+        return written
+
+    def echo(text: str, to_stderr: bool) -> None:
+        click.echo(text, err=to_stderr)
+
+    try:
+        WatchedBuild(root, build_targets, cache, lambda diagnostics: _emit(diagnostics, "text", sys.stderr, verbose),
+                     echo, strict).run()
+    except NotACourse as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _options(pairs: tuple[str, ...]) -> dict:

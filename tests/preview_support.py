@@ -25,31 +25,33 @@ def copy_bundled_course(target: Path) -> Path:
     return copy_course(REPO, target)
 
 
-class PreviewProcess:
-    """`course preview COURSE --port 0` as a designer starts it; stdout and stderr are collected as they come."""
+class CourseProcess:
+    """A long-running `course` command (`preview`, `build --watch`) as a designer starts it; stdout and
+    stderr are collected as they come. It counts as started once stdout has a line matching `ready`."""
 
-    def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0, env: dict | None = None):
-        # The preview keeps its learner state in the course's own cache folder, as for a designer.
+    def __init__(self, args: list[str], ready: re.Pattern, startup_timeout: float = 30.0, env: dict | None = None):
+        # The command keeps its state in the course's own cache folder, as for a designer.
         env = {**{k: v for k, v in os.environ.items() if k != "COURSE_CACHE_DIR"}, "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.proc = subprocess.Popen([sys.executable, "-m", "course_builder", "preview", str(course_dir), "--port", "0", *args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "course_builder", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        self._url = threading.Event()
-        self.url = ""
+        self._ready = threading.Event()
+        self.ready = ready
+        self.ready_match: re.Match | None = None
         threading.Thread(target=self._read, args=(self.proc.stdout, self.stdout, True), daemon=True).start()
         threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr, False), daemon=True).start()
-        if not self._url.wait(startup_timeout):
+        if not self._ready.wait(startup_timeout):
             self.stop()
-            raise AssertionError(f"preview did not start:\n{self.output}")
+            raise AssertionError(f"{args[0]} did not start:\n{self.output}")
 
-    def _read(self, stream, lines: list[str], look_for_url: bool) -> None:
+    def _read(self, stream, lines: list[str], look_for_ready: bool) -> None:
         for line in stream:
             lines.append(line)
-            match = URL_LINE.search(line) if look_for_url else None
-            if match and not self.url:
-                self.url = match.group(1)
-                self._url.set()
+            match = self.ready.search(line) if look_for_ready else None
+            if match and self.ready_match is None:
+                self.ready_match = match
+                self._ready.set()
 
     @property
     def output(self) -> str:
@@ -79,6 +81,14 @@ class PreviewProcess:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+class PreviewProcess(CourseProcess):
+    """`course preview COURSE --port 0`; url is where it serves."""
+
+    def __init__(self, course_dir: Path, *args: str, startup_timeout: float = 30.0, env: dict | None = None):
+        super().__init__(["preview", str(course_dir), "--port", "0", *args], URL_LINE, startup_timeout, env)
+        self.url = self.ready_match.group(1)
 
 
 @contextmanager

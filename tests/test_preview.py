@@ -19,7 +19,7 @@ from conftest import MINI, run_course
 from course_builder.loader import load
 from course_builder.preview.attempts import AttemptStore, BadAttempt, validated
 from course_builder.preview.snapshot import Snapshot, load_course, runtime_file
-from course_builder.preview.watch import SourceFilter
+from course_builder.watching import SourceFilter
 from preview_support import PreviewProcess, Shell, copy_bundled_course, running_preview
 from scorm_support import answer_quiz, axe_violations, browser  # noqa: F401 (fixture)
 

@@ -26,7 +26,7 @@ from ..cache import course_state_dir, for_course
 from .app import create_app
 from .attempts import AttemptStore
 from .live import LivePreview
-from .watch import SourceFilter, watch
+from ..watching import SourceFilter, watch
 
 
 class PortInUse(Exception):
@@ -101,7 +101,10 @@ def run(course_dir: Path, port: int = 8040, open_browser: bool = False, echo=_ec
     sock = bind(port)
     attempts = AttemptStore(course_state_dir(live.root, "preview") / "attempts.json")
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    asyncio.run(_serve(live, attempts, sock, url, open_browser, echo))
+    try:
+        asyncio.run(_serve(live, attempts, sock, url, open_browser, echo))
+    finally:
+        live.warm.close()  # what the next `course` command finds in the cache
     echo("preview stopped", False)
 
 

@@ -18,7 +18,8 @@ from typing import Callable
 from ..cache import NO_CACHE, Cache
 from ..diagnostics import IO_MISSING, Diagnostic, SourceLoc, diag, format_text
 from ..loader import NotACourse
-from ..model import Course
+from ..warm import WarmState
+from ..watching import source_names
 from .snapshot import Snapshot, load_course
 
 # The overlay lists this many diagnostics; the terminal has all of them.
@@ -39,21 +40,14 @@ class Rebuild:
         return self.internal_error is None and not any(d.is_error for d in self.diagnostics)
 
 
-def source_names(course: Course) -> set[str]:
-    """The glossary's and every referenced file's top-level name in the course folder (files present or not)."""
-    rels = [a.rel for m in course.modules for lesson in m.lessons for a in lesson.assets]
-    rels += [a.rel for quiz in course.quizzes for q in quiz.questions for a in q.assets]
-    rels += [a.rel for task in course.tasks for a in task.assets]
-    glossary = course.spec.glossary if course.spec else "glossary.yaml"
-    return {Path(glossary).parts[0], *(rel.split("/", 1)[0] for rel in rels if rel)}
-
-
 class LivePreview:
     def __init__(self, root: Path, echo: Callable[[str, bool], None], cache: Cache = NO_CACHE):
         """echo(text, is_diagnostic): how lines reach the terminal (diagnostics go to stderr); cache: the
         course's, so that a rebuild parses only the files saved since the last one."""
         self.root = root.resolve()
         self.cache = cache
+        # Keeps the parsed sources between rebuilds: a rebuild after one save reads and parses one file.
+        self.warm = WarmState(cache)
         self.echo = echo
         self.snapshot: Snapshot | None = None
         self.last = Rebuild([])
@@ -72,7 +66,7 @@ class LivePreview:
         started = time.perf_counter()
         try:
             try:
-                course, diagnostics = load_course(self.root, self.cache)
+                course, diagnostics = load_course(self.root, self.cache, self.warm)
             except NotACourse as exc:
                 if first:
                     raise

@@ -19,16 +19,18 @@ from ..cache import NO_CACHE, Cache
 from ..diagnostics import Diagnostic
 from ..model import Course, Module, Worksheet
 from ..targets.scorm import mastery_score, runtime_files, sco_context
+from ..units import fingerprint
+from ..warm import WarmState
 
 # The preview serves a SCORM 1.2 package's tree below /sco/: <module>/index.html, assets/, files/.
 LMS = "scorm12"
 
 
-def load_course(root: Path, cache: Cache = NO_CACHE) -> tuple[Course, list[Diagnostic]]:
+def load_course(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> tuple[Course, list[Diagnostic]]:
     """Load and check the course: the one place the preview reads the sources. Raises loader.NotACourse.
 
-    With the course's cache only the files saved since the last rebuild are parsed again."""
-    return check(root, cache)
+    With the preview's warm state only the files saved since the last rebuild are read and parsed again."""
+    return check(root, cache, warm)
 
 
 def _structure(course: Course) -> str:
@@ -49,22 +51,10 @@ def _links_to_pages(course: Course, module: Module) -> bool:
 
 
 def revision(course: Course, module: Module, structure: str) -> str:
-    """A hash of every input of the module's page; equal revisions give the same page."""
-    h = hashlib.sha256()
-    quiz = course.quiz_for(module.id)
-    parts = [course.spec.model_dump_json() if course.spec else "", module.model_dump_json(),
-             quiz.model_dump_json() if quiz else "", *(t.model_dump_json() for t in course.tasks_for(module.id)),
-             structure if _links_to_pages(course, module) else ""]
-    for asset in player.module_assets(course, module):
-        try:
-            st = asset.path.stat()
-            parts.append(f"{asset.rel}\0{st.st_mtime_ns}\0{st.st_size}")
-        except OSError:
-            parts.append(f"{asset.rel}\0gone")
-    for part in parts:
-        data = part.encode()
-        h.update(len(data).to_bytes(8, "big") + data)
-    return h.hexdigest()[:16]
+    """A hash of every input of the module's page (the media it shows by content); equal revisions give
+    the same page. The build cache's fingerprints: unchanged nodes are not hashed again (nodememo.py)."""
+    return fingerprint(course, course.spec, module, course.quiz_for(module.id), course.tasks_for(module.id),
+                       structure if _links_to_pages(course, module) else "")[:16]
 
 
 @dataclass

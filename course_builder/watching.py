@@ -1,4 +1,5 @@
-"""Watching the course folder: which changes are course sources, and the loop that hands them on."""
+"""Watching the course folder (`course preview`, `course build --watch`): which changes are course
+sources, and the loop that hands them on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from watchfiles import Change, awatch
+
+from .model import Course
 
 # watchfiles groups the events of one save: it yields once nothing happened for STEP_MS (at most DEBOUNCE_MS).
 STEP_MS = 30
@@ -66,3 +69,12 @@ async def watch(root: Path, accept: SourceFilter, on_change: Callable[[set[str]]
             except TimeoutError:
                 pass
         await on_change({str(root)})
+
+
+def source_names(course: Course) -> set[str]:
+    """The glossary's and every referenced file's top-level name in the course folder (files present or not)."""
+    rels = [a.rel for m in course.modules for lesson in m.lessons for a in lesson.assets]
+    rels += [a.rel for quiz in course.quizzes for q in quiz.questions for a in q.assets]
+    rels += [a.rel for task in course.tasks for a in task.assets]
+    glossary = course.spec.glossary if course.spec else "glossary.yaml"
+    return {Path(glossary).parts[0], *(rel.split("/", 1)[0] for rel in rels if rel)}
