@@ -30,7 +30,8 @@ def node_memo(kind: str, node: object, compute: Callable[[], T]) -> T:
         return found[1]  # type: ignore[return-value]
     value = compute()
     try:
-        ref = weakref.ref(node, lambda _, key=key: _MEMO.pop(key, None))
+        # The callback holds the table itself: at interpreter exit the module's globals may be gone first.
+        ref = weakref.ref(node, lambda _, key=key, memo=_MEMO: memo.pop(key, None))
     except TypeError:  # a node that cannot be weakly referenced is computed each time
         return value
     _MEMO[key] = (ref, value)

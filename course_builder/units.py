@@ -294,6 +294,13 @@ def assets_in(node: BaseModel) -> Iterable[Asset]:
             yield from assets_in(child)
 
 
+def media_state(*nodes) -> tuple[str, ...]:
+    """The content digests of every media file below the nodes (None nodes are skipped): what a node's
+    fingerprint adds on every run, for memos that skip fingerprinting nodes they have seen."""
+    return tuple(media_digest(a.path) for node in nodes if node is not None for a in assets_in(node)
+                 if a.path is not None)
+
+
 _MEDIA: dict[tuple, str] = {}
 
 

@@ -110,20 +110,22 @@ class WarmState:
     def module(self, folder: Path, parts: tuple, make):
         """The module object of the last rebuild if it is made of the same parts (same objects), else make()."""
         known = self.modules.get(os.fspath(folder))
-        if known is not None and _same(known[0], parts):
+        if known is not None and same_objects(known[0], parts):
             return known[1]
         module = make()
         self.modules[os.fspath(folder)] = (parts, module)
         return module
 
 
-def _same(a, b) -> bool:
+def same_objects(a, b) -> bool:
+    """True if a and b are the same objects, or lists or tuples of the same objects; strings, numbers
+    and paths may be equal copies."""
     if a is b:
         return True
     if type(a) is not type(b):
         return False
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_objects(x, y) for x, y in zip(a, b))
     if isinstance(a, (str, int, Path)):
         return a == b
     return False

@@ -27,7 +27,8 @@ from ..i18n import strings
 from ..markdown import rewrite_urls
 from ..model import Answer, Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
 from ..nodememo import node_memo
-from ..units import TEMPLATES, fingerprint
+from ..units import TEMPLATES, fingerprint, media_state
+from ..warm import same_objects
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -97,7 +98,28 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
 
 def page_index(course: Course) -> dict[Path, tuple[str, str]]:
     """Source file → (module id, page id) of the player page that shows it."""
-    pages: dict[Path, tuple[str, str]] = {}
+    return {path: (module_id, page_id) for path, module_id, page_id in _pages(course)}
+
+
+def page_index_digest(course: Course) -> str:
+    """A fingerprint of page_index(course) for cache keys, made from what each node remembers of its
+    place, so that a long-running process does not hash the whole index again after every edit."""
+    h = hashlib.sha256()
+    for path, module_id, page_id in _pages(course):
+        known = _PATH_KEYS.get((course.root, path))
+        if known is None:
+            known = _PATH_KEYS[course.root, path] = fingerprint(course, path).encode()
+        h.update(known)
+        h.update(b"\0" + module_id.encode() + b"\0" + page_id.encode() + b"\n")
+    return h.hexdigest()
+
+
+# A page path's fingerprint (relative to its course folder), by course folder and path: asked for on every rebuild.
+_PATH_KEYS: dict[tuple[Path, Path], bytes] = {}
+
+
+def _pages(course: Course):
+    """(resolved source path, module id, page id) of every page, in the order page_index takes them."""
     resolver = _Resolver()
 
     def resolve(node) -> Path:  # once per node: a long-running process keeps the nodes of unchanged files
@@ -105,14 +127,13 @@ def page_index(course: Course) -> dict[Path, tuple[str, str]]:
 
     for m in course.modules:
         for lesson in m.lessons:
-            pages[resolve(lesson)] = (m.id, f"lesson-{lesson.id}")
+            yield resolve(lesson), m.id, f"lesson-{lesson.id}"
     for quiz in course.quizzes:
         if quiz.module:
-            pages[resolve(quiz)] = (quiz.module, "quiz")
+            yield resolve(quiz), quiz.module, "quiz"
     for task in course.tasks:
         if task.module:
-            pages[resolve(task)] = (task.module, f"task-{task.id}")
-    return pages
+            yield resolve(task), task.module, f"task-{task.id}"
 
 
 class _Resolver:
@@ -361,14 +382,21 @@ def page_inputs(course: Course, module: Module) -> tuple:
     The page index stands for the other modules: a link to one of their pages depends on it. Given as
     one fingerprint of them all, made once per build: the HTML site, both SCORM versions and the
     Moodle backup key their units by it."""
-    def digest(c: Course) -> str:
-        return fingerprint(c, c.id, c.title, c.spec.language if c.spec else "de", c.derived("player-pages", page_index),
-                           module, c.quiz_for(module.id), c.tasks_for(module.id), c.webinars_for(module.id), c.glossary)
-
     known = course.derived("page-inputs", lambda c: {})  # id(module) → (module, digest)
     found = known.get(id(module))
     if found is None or found[0] is not module:
-        found = known[id(module)] = (module, digest(course))
+        # The page index as one digest: the course's, the same for every module.
+        pages = course.derived("player-pages-digest", page_index_digest)
+        quiz, tasks = course.quiz_for(module.id), course.tasks_for(module.id)
+        parts = (course.id, course.title, course.spec.language if course.spec else "de", pages, module,
+                 quiz, tasks, course.webinars_for(module.id), course.glossary)
+        # The last build's digest while the parts are the same objects (a long-running process keeps
+        # them) and the media they show have the same content.
+        media = media_state(module, quiz, *tasks)
+        last = node_memo("page-inputs", module, lambda: [None, None, ""])
+        if not (same_objects(last[0], parts) and last[1] == media):
+            last[:] = [parts, media, fingerprint(course, *parts)]
+        found = known[id(module)] = (module, last[2])
     return ("page", found[1])
 
 

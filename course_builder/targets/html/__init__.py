@@ -21,7 +21,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ... import player
 from ...i18n import strings
 from ...model import Course
-from ...units import TEMPLATES, Units
+from ...nodememo import node_memo
+from ...units import TEMPLATES, Units, fingerprint
 from ...worksheets import add_worksheet_units
 from ...zipwriter import zip_members
 from .. import BuildOptions, register
@@ -29,11 +30,16 @@ from ...timeline import events, weeks
 
 
 def outline(course: Course) -> tuple:
-    """What the overview page reads: the course, and of each module, quiz and task its frame, not its text."""
+    """What the overview page reads: the course, and of each module, quiz and task its frame, not its text.
+
+    A module's frame is one fingerprint, made once per module object (a long-running process keeps it)."""
+    def frame(m) -> str:
+        return fingerprint(course, m.id, m.slug, m.order, m.spec, m.summary, [(l.id, l.title, l.minutes) for l in m.lessons])
+
     return (course.spec, course.summary, course.glossary,
-            [(m.id, m.slug, m.order, m.spec, m.summary, [(l.id, l.title, l.minutes) for l in m.lessons])
-             for m in course.modules],
-            [(q.id, q.module, q.meta) for q in course.quizzes], [(t.id, t.module, t.meta) for t in course.tasks])
+            [node_memo("html-outline", m, lambda m=m: frame(m)) for m in course.modules],
+            [node_memo("html-outline", q, lambda q=q: fingerprint(course, q.id, q.module, q.meta)) for q in course.quizzes],
+            [(t.id, t.module, t.meta) for t in course.tasks])
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +64,7 @@ class HtmlSite:
     def units(self, course: Course, options: BuildOptions) -> Units:
         lang = course.spec.language if course.spec else "de"
         common = {"course": course, "ui": strings(lang), "lang": lang}
-        pages = course.derived("player-pages", player.page_index)
+        pages = player.page_index_digest(course)
         units = Units(course, self.name, options.cache)
         for name, content in player.static_files().items():
             units.add(f"assets/{name}", lambda content=content: content)
