@@ -43,6 +43,14 @@ def _cleaner() -> ThreadPoolExecutor:
     return _CLEANER
 
 
+def finish_cleanup() -> None:
+    """Wait until the replaced outputs of builds with wait_for_cleanup=False are deleted."""
+    global _CLEANER
+    if _CLEANER is not None:
+        _CLEANER.shutdown(wait=True)
+        _CLEANER = None
+
+
 def build(course: Course, target_names: list[str], out: Path, options: targets.BuildOptions | None = None,
           cache: Cache = NO_CACHE, wait_for_cleanup: bool = True) -> list[Path]:
     """Build the targets into out/<target>; the replaced folders are gone when it returns, or, with

@@ -90,6 +90,7 @@ def check(course_dir: str, fmt: str, strict: bool, output: str | None, results: 
     Exit status: 0 clean (warnings allowed), 1 errors (or warnings with --strict), 2 usage or I/O problem.
     The json, sarif and github formats always hold every diagnostic.
     """
+    _leave_fast()
     root = _course_dir(course_dir)
     with progress.Progress(1, progress.wanted(sys.stderr, fmt)) as shown:
         shown.step("checking the course")
@@ -191,6 +192,7 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
 
     What an output cannot hold (e.g. hints in GIFT) is one warning line per kind; --verbose lists each.
     """
+    _leave_fast()
     from . import targets
     from .build import build as run_build, check_options
     from .cache import gc_paused
@@ -251,7 +253,7 @@ def build(course_dir: str, target_names: tuple[str, ...], out: str, strict: bool
 def _build_watched(root: Path, wanted: list[str], out: Path, extra: dict, strict: bool, verbose: bool,
                    no_cache: bool, cache_dir: str | None) -> None:
     from . import targets
-    from .build import build as run_build, check_options
+    from .build import build as run_build, check_options, finish_cleanup
     from .build_watch import WatchedBuild
     from .loader import NotACourse
     from .targets.notices import collected
@@ -280,6 +282,8 @@ def _build_watched(root: Path, wanted: list[str], out: Path, extra: dict, strict
                      echo, strict).run()
     except NotACourse as exc:
         raise click.UsageError(str(exc)) from None
+    finally:
+        finish_cleanup()  # the outputs replaced in the background are gone before the process is
 
 
 def _options(pairs: tuple[str, ...]) -> dict:
@@ -419,7 +423,40 @@ def lti_group(ctx: click.Context) -> None:
     command.main(ctx.args, prog_name="course lti", standalone_mode=False)
 
 
+# Set by the commands that load a whole course: at exit, the interpreter would free every object of
+# the model one by one (0.3–0.6 s for 1,000 modules, longer than a warm rebuild's work); the
+# operating system frees the process's memory at once. Output is flushed first (as mypy does).
+_EXIT_WITHOUT_TEARDOWN = False
+
+
+def _leave_fast() -> None:
+    global _EXIT_WITHOUT_TEARDOWN
+    _EXIT_WITHOUT_TEARDOWN = True
+
+
 def main() -> None:
+    try:
+        _main()
+    except SystemExit as exc:
+        _exit(exc.code)
+    _exit(0)
+
+
+def _exit(code) -> None:
+    if not _EXIT_WITHOUT_TEARDOWN:
+        sys.exit(code)
+    if isinstance(code, str):  # what sys.exit would print
+        click.echo(code, err=True)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code or 0)
+
+
+def _main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

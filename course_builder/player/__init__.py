@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -104,18 +105,14 @@ def page_index(course: Course) -> dict[Path, tuple[str, str]]:
 def page_index_digest(course: Course) -> str:
     """A fingerprint of page_index(course) for cache keys, made from what each node remembers of its
     place, so that a long-running process does not hash the whole index again after every edit."""
+    root = os.path.join(os.fspath(Path(course.root).resolve()), "")
     h = hashlib.sha256()
     for path, module_id, page_id in _pages(course):
-        known = _PATH_KEYS.get((course.root, path))
-        if known is None:
-            known = _PATH_KEYS[course.root, path] = fingerprint(course, path).encode()
-        h.update(known)
-        h.update(b"\0" + module_id.encode() + b"\0" + page_id.encode() + b"\n")
+        # Relative to the course folder (as fingerprints take paths), so that a course that moves keeps its cache.
+        text = os.fspath(path)
+        h.update(("\0".join((text[len(root):] if text.startswith(root) else text, module_id, page_id)) + "\n")
+                 .encode("utf-8", "surrogateescape"))
     return h.hexdigest()
-
-
-# A page path's fingerprint (relative to its course folder), by course folder and path: asked for on every rebuild.
-_PATH_KEYS: dict[tuple[Path, Path], bytes] = {}
 
 
 def _pages(course: Course):

@@ -64,7 +64,7 @@ class HtmlSite:
     def units(self, course: Course, options: BuildOptions) -> Units:
         lang = course.spec.language if course.spec else "de"
         common = {"course": course, "ui": strings(lang), "lang": lang}
-        pages = player.page_index_digest(course)
+        pages = course.derived("player-pages-digest", player.page_index_digest)
         units = Units(course, self.name, options.cache)
         for name, content in player.static_files().items():
             units.add(f"assets/{name}", lambda content=content: content)
