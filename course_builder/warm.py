@@ -47,7 +47,8 @@ class WarmState:
         self.runs += 1
         self._parsed_before, self.parsed = self.parsed, {}
         self.cache.next_run()
-        for pack in self.packs.values():
+        for pack in self.packs.values():  # entries of files that changed or went are let go too
+            pack.entries = {key: pack.entries[key] for key in pack.used if key in pack.entries}
             pack.used.clear()
 
     def close(self) -> None:
