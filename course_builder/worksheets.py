@@ -19,7 +19,9 @@ from docx.shared import Cm, Pt
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from lxml import html as lxml_html
 
+from .cache import NO_CACHE, Cache
 from .model import Course, Module, Worksheet
+from .units import memo
 from .zipwriter import zip_bytes
 
 # Documents carry a fixed date: the build is reproducible, and a worksheet has no meaningful "created".
@@ -67,16 +69,27 @@ def worksheet_inputs(course: Course, module: Module, sheet: Worksheet) -> tuple:
     return (course.spec, course.root.as_posix(), module.spec, sheet)
 
 
+def worksheet_docx(course: Course, module: Module, sheet: Worksheet, cache: Cache = NO_CACHE) -> bytes:
+    """docx_bytes, made once per build and kept in the cache: a module's page, its SCORM packages and
+    its Moodle pages carry the same documents, and python-docx takes ~0.1 s for each."""
+    known = course.derived("worksheet-docx", lambda c: {})  # id(sheet) → (sheet, bytes)
+    found = known.get(id(sheet))
+    if found is None or found[0] is not sheet:
+        found = known[id(sheet)] = (sheet, memo(cache, course, "worksheet-docx", worksheet_inputs(course, module, sheet),
+                                                lambda: docx_bytes(course, module, sheet)))
+    return found[1]
+
+
 def add_worksheet_units(units, course: Course, module: Module, prefix: str = "") -> None:
     """The module's worksheets as units of a target (course_builder.units), each built only when it changed."""
     for sheet in module.worksheets:
-        units.add(prefix + sheet.rel(course.root), lambda sheet=sheet: docx_bytes(course, module, sheet),
+        units.add(prefix + sheet.rel(course.root), lambda sheet=sheet: worksheet_docx(course, module, sheet, units.cache),
                   worksheet_inputs(course, module, sheet))
 
 
-def worksheet_files(course: Course, module: Module) -> dict[str, bytes]:
+def worksheet_files(course: Course, module: Module, cache: Cache = NO_CACHE) -> dict[str, bytes]:
     """Output path (beside the source, .docx) → bytes, for every worksheet of the module."""
-    return {sheet.rel(course.root): docx_bytes(course, module, sheet) for sheet in module.worksheets}
+    return {sheet.rel(course.root): worksheet_docx(course, module, sheet, cache) for sheet in module.worksheets}
 
 
 def _set_language(document, lang: str) -> None:

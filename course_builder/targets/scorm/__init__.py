@@ -85,12 +85,12 @@ def _sco(course: Course, module: Module, files: list[str]) -> dict:
             "measure": _number(mastery_percent(course, module) / 100) if mastery is not None else None}
 
 
-def _sco_files(course: Course, module: Module, version: str) -> dict[str, bytes]:
+def _sco_files(course: Course, module: Module, version: str, cache: Cache = NO_CACHE) -> dict[str, bytes]:
     """The files of a module's SCO: its player page, its media and its worksheets."""
     files = {f"{module.id}/index.html": player.render_module(course, module, sco_context(version)).encode("utf-8")}
     for asset in player.module_assets(course, module):
         files[f"files/{asset.rel}"] = asset.path.read_bytes()
-    files.update((f"files/{rel}", data) for rel, data in worksheet_files(course, module).items())
+    files.update((f"files/{rel}", data) for rel, data in worksheet_files(course, module, cache).items())
     return files
 
 
@@ -119,7 +119,7 @@ def module_package(course: Course, module: Module, version: str, cache: Cache = 
     """A module's own package, made once per build (the Moodle backup embeds these very bytes) and
     cached across builds under the module page's and its worksheets' inputs."""
     def make(c: Course) -> bytes:
-        files = _sco_files(c, module, version)
+        files = _sco_files(c, module, version, cache)
         scos = [_sco(c, module, list(files))]
         manifest = _manifest(c, scos, version, package_name(c, module, version), module.title)
         return zip_members([manifest, *_runtime_members().values(), *(member(n, d) for n, d in files.items())])

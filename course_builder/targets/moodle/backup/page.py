@@ -21,7 +21,7 @@ def add_lessons(b: Backup, section: Section, module: Module) -> None:
     # The worksheets lie in the last lesson page's file area.
     closing = str(player.module_closing(b.course, module, b.s, level=3,
                                         worksheet_href=lambda sheet: "@@PLUGINFILE@@/" + quote(sheet.file_name)))
-    sheets = [File(posixpath.basename(rel), data) for rel, data in worksheet_files(b.course, module).items()]
+    sheets = [File(posixpath.basename(rel), data) for rel, data in worksheet_files(b.course, module, b.cache).items()]
     terms = glossary.index(b.course)
     for lesson in module.lessons:
         last = lesson is module.lessons[-1]
