@@ -101,3 +101,25 @@ def test_control_characters_in_a_worksheet_do_not_break_the_document(mini):
                      encoding="utf-8")  # (the front matter is YAML, which refuses them itself)
     texts = [p.text for p in sheet_document(mini).paragraphs]
     assert "Checkliste" in texts and "☐ Alle Schulen eingetragen" in texts
+
+
+def test_a_worksheet_is_made_once_per_build_and_then_comes_from_the_cache(mini, tmp_path, monkeypatch):
+    """The site, both SCORM versions and the native backup carry the same document: python-docx runs
+    once for it, and not at all in the next build, also when a lesson of its module changed."""
+    from course_builder import targets, worksheets
+    from course_builder.build import build as build_targets
+    from course_builder.cache import Cache
+
+    made = []
+    original = worksheets.docx_bytes
+    monkeypatch.setattr(worksheets, "docx_bytes", lambda *args: made.append(args[2].id) or original(*args))
+    names = ["html", "scorm12", "scorm2004", "moodle-backup"]
+    options = targets.BuildOptions(extra={"moodle-delivery": "native"})
+    cache = Cache(tmp_path / "cache")
+
+    build_targets(check(mini)[0], names, tmp_path / "out", options, cache=cache)
+    assert made == ["netzwerkkarte"]
+    lesson = mini / "modules/01-grundlagen/02-vertiefung.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nEin neuer Absatz.\n", encoding="utf-8")
+    build_targets(check(mini)[0], names, tmp_path / "out", options, cache=cache)
+    assert made == ["netzwerkkarte"]
