@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import posixpath
 import shutil
+import stat
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -71,8 +73,9 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
             try:
                 if hasattr(target, "units"):
                     units = target.units(course, options)
+                    folders: set[str] = set()  # made in staging already (a site has a folder per module)
                     for path in units:
-                        _stage(staging / path, final / path, units.bytes(path))
+                        _stage(staging, final, path, units.bytes(path), folders)
                 else:
                     target.build(course, staging, options)
                     _keep_unchanged(staging, final)
@@ -86,8 +89,13 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     return written
 
 
-def _stage(path: Path, old: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _stage(staging: Path, final: Path, rel: str, data: bytes, folders: set[str]) -> None:
+    """Put data at staging/rel: a hard link to final/rel if that holds the same bytes, else a new file."""
+    path, old = staging / rel, final / rel
+    folder = posixpath.dirname(rel)
+    if folder not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(folder)
     if not (_same_bytes(old, data) and _link(old, path)):
         path.write_bytes(data)
 
@@ -111,9 +119,10 @@ def _keep_unchanged(staging: Path, final: Path) -> None:
 
 
 def _same_bytes(old: Path, data: bytes) -> bool:
+    """True if old is a regular file (not a link) holding exactly data."""
     try:
         st = os.lstat(old)
-        if not os.path.isfile(old) or os.path.islink(old) or st.st_size != len(data):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
             return False
         return old.read_bytes() == data
     except OSError:
