@@ -32,9 +32,10 @@ from .watching import SourceFilter, source_names, watch
 class WatchedBuild:
     """Rebuilds of one course into one output folder, with the state kept between them."""
 
-    def __init__(self, root: Path, build: Callable[[Course], list[Path]], cache: Cache,
+    def __init__(self, root: Path, build: Callable[[Course, Cache], list[Path]], cache: Cache,
                  show: Callable[[list[Diagnostic]], None], echo: Callable[[str, bool], None], strict: bool = False):
-        """build(course): write the targets (warm, without waiting for old outputs to be deleted);
+        """build(course, cache): write the targets with that cache (the warm one, in memory even with
+        --no-cache) and without waiting for old outputs to be deleted;
         show(diagnostics): print them as `course build` does; echo(text, to_stderr)."""
         self.root = root.resolve()
         self.build = build
@@ -75,7 +76,7 @@ class WatchedBuild:
                       "the next save builds again", True)
             return False
         try:
-            written = self.build(course)
+            written = self.build(course, self.warm.cache)
         except OSError as exc:
             self.echo(f"[{stamp}] cannot write {exc.filename or ''}: {exc.strerror or exc}", True)
             return False

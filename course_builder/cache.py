@@ -109,7 +109,8 @@ class Cache:
 
     def keep_in_memory(self, limit: int = DEFAULT_MEMORY_BYTES) -> None:
         """Keep the entries of the current and the last run in memory, up to limit bytes, so that a
-        rebuild in a long-running process reads no file for them (`course preview`, `build --watch`).
+        rebuild in a long-running process reads no file for them (`course preview`, `build --watch`);
+        without a folder (--no-cache) the memory is the whole cache and nothing is written to disk.
         The bytes are kept, not the objects: every get_object() still returns a fresh value."""
         self._memory, self._memory_limit = {}, limit
 
@@ -135,7 +136,8 @@ class Cache:
 
     @property
     def enabled(self) -> bool:
-        return self.directory is not None
+        """Whether entries are kept at all: in the folder, or only in memory (keep_in_memory() without a folder)."""
+        return self.directory is not None or self._memory is not None
 
     def key(self, *parts: bytes | str) -> str:
         return digest(toolchain_fingerprint(), *parts)
@@ -144,10 +146,12 @@ class Cache:
         return self.directory / namespace / key[:2] / key
 
     def get(self, namespace: str, key: str) -> bytes | None:
-        if self.directory is None:
-            return None
         data = self._recall(namespace, key)
         if data is None:
+            if self.directory is None:
+                if self._memory is not None:
+                    self.misses += 1
+                return None
             try:
                 data = self._path(namespace, key).read_bytes()
             except OSError:
@@ -164,9 +168,9 @@ class Cache:
                 os.utime(self._path(namespace, key))
 
     def put(self, namespace: str, key: str, data: bytes) -> None:
+        self._remember(namespace, key, data)
         if self.directory is None:
             return
-        self._remember(namespace, key, data)
         path = self._path(namespace, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -266,9 +266,9 @@ def _build_watched(root: Path, wanted: list[str], out: Path, extra: dict, strict
         _load(root)  # the usage error a plain build gives
     cache = _cache(root, no_cache, cache_dir)
 
-    def build_targets(course) -> list[Path]:
+    def build_targets(course, warm_cache) -> list[Path]:
         with collected() as notices:
-            written = run_build(course, wanted, out, targets.BuildOptions(extra=extra), cache=cache,
+            written = run_build(course, wanted, out, targets.BuildOptions(extra=extra), cache=warm_cache,
                                 wait_for_cleanup=False)
         for line in notices.lines(verbose):
             click.echo(line, err=True)

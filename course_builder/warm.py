@@ -31,9 +31,9 @@ class WarmState:
     """One course's state between rebuilds; pass it to `check(root, cache, warm=…)` on every rebuild."""
 
     def __init__(self, cache: Cache = NO_CACHE):
-        self.cache = cache
-        if cache.enabled:
-            cache.keep_in_memory()
+        """cache: the course's; without one (--no-cache) a cache in memory only, for this process."""
+        self.cache = cache if cache.enabled else Cache(None)
+        self.cache.keep_in_memory()
         self.packs: dict[str, Pack] = {}
         self.parsed: dict[str, object] = {}  # content key → what parsing the file gave (loader._Parsed)
         self._parsed_before: dict[str, object] = {}

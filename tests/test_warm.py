@@ -157,3 +157,27 @@ def test_the_cache_in_memory_serves_without_reading_the_disk_and_lets_go_of_unus
     cache.next_run()
     cache.next_run()
     assert cache.get("unit", "a" * 64) is None  # unused for a run: gone
+
+
+def test_without_a_cache_folder_the_warm_state_keeps_its_cache_in_memory_only(course_dir: Path, tmp_path: Path,
+                                                                               monkeypatch):
+    """`course build --watch --no-cache`: nothing is written for the cache, and still a rebuild after an
+    edit renders only the edited module's page."""
+    from course_builder import player
+    from course_builder.cache import NO_CACHE
+
+    rendered = []
+    original = player.render_module
+    monkeypatch.setattr(player, "render_module", lambda course, module, ctx: rendered.append(module.id)
+                        or original(course, module, ctx))
+    warm = WarmState(NO_CACHE)
+    for edit in (None, "\nEin neuer Absatz.\n"):
+        if edit:
+            append(course_dir / LESSON, edit)
+        rendered.clear()
+        course, _ = check(course_dir, warm.cache, warm)
+        build(course, ["html"], tmp_path / "out", cache=warm.cache, wait_for_cleanup=False)
+    warm.close()
+    assert rendered == ["kommunikation"]
+    assert not NO_CACHE.enabled  # the shared "no cache" stays one
+    assert not (course_dir / ".course-cache").exists()
