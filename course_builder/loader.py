@@ -374,6 +374,7 @@ class Loader:
         self.texts.extend(spec_texts)
         worksheets = [sheet for p in self.sources.walk(folder / "worksheets", ".md")
                       if (sheet := self.load_worksheet(p)) is not None]
+
         def make() -> Module:
             return Module.model_construct(id=module_id, slug=folder.name, order=order, spec=spec, lessons=lessons,
                                           path=folder, loc=source.loc(), summary=summary, project_work=project_work,
