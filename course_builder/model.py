@@ -544,6 +544,14 @@ class Course(BaseModel):
             self._derived[key] = compute(self)
         return self._derived[key]
 
+    def derived_for(self, key: str, node, compute):
+        """compute() for one node of the course, once per course object (several targets ask for it)."""
+        known = self.derived(key, lambda c: {})  # id(node) → (node, value): the node keeps its id alive
+        found = known.get(id(node))
+        if found is None or found[0] is not node:
+            found = known[id(node)] = (node, compute())
+        return found[1]
+
     @property
     def id(self) -> str:
         return self.spec.id if self.spec else "course"

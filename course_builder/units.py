@@ -261,7 +261,7 @@ class _Fingerprinter:
         digest = node_memo(self.kind, node, lambda: self._text_digest(node))
         # Media are hashed by content on every run, not with the node: a picture may be replaced
         # while a long-running process keeps the node that shows it.
-        media = node_memo("media", node, lambda: [(a.rel, a.path) for a in assets_in(node) if a.path is not None])
+        media = _media_files(node)
         if media:
             h = hashlib.sha256(digest)
             for rel, path in media:
@@ -294,11 +294,15 @@ def assets_in(node: BaseModel) -> Iterable[Asset]:
             yield from assets_in(child)
 
 
+def _media_files(node: BaseModel) -> list[tuple[str, Path]]:
+    """(rel, path) of every local media file below the node, once per node."""
+    return node_memo("media", node, lambda: [(a.rel, a.path) for a in assets_in(node) if a.path is not None])
+
+
 def media_state(*nodes) -> tuple[str, ...]:
     """The content digests of every media file below the nodes (None nodes are skipped): what a node's
     fingerprint adds on every run, for memos that skip fingerprinting nodes they have seen."""
-    return tuple(media_digest(a.path) for node in nodes if node is not None for a in assets_in(node)
-                 if a.path is not None)
+    return tuple(media_digest(path) for node in nodes if node is not None for _, path in _media_files(node))
 
 
 _MEDIA: dict[tuple, str] = {}

@@ -72,19 +72,15 @@ def worksheet_inputs(course: Course, module: Module, sheet: Worksheet) -> tuple:
 def worksheet_docx(course: Course, module: Module, sheet: Worksheet, cache: Cache = NO_CACHE) -> bytes:
     """docx_bytes, made once per build and kept in the cache: a module's page, its SCORM packages and
     its Moodle pages carry the same documents, and python-docx takes ~0.1 s for each."""
-    known = course.derived("worksheet-docx", lambda c: {})  # id(sheet) → (sheet, bytes)
-    found = known.get(id(sheet))
-    if found is None or found[0] is not sheet:
-        found = known[id(sheet)] = (sheet, memo(cache, course, "worksheet-docx", worksheet_inputs(course, module, sheet),
-                                                lambda: docx_bytes(course, module, sheet)))
-    return found[1]
+    return course.derived_for("worksheet-docx", sheet, lambda: memo(
+        cache, course, "worksheet-docx", worksheet_inputs(course, module, sheet), lambda: docx_bytes(course, module, sheet)))
 
 
 def add_worksheet_units(units, course: Course, module: Module, prefix: str = "") -> None:
     """The module's worksheets as units of a target (course_builder.units), each built only when it changed."""
     for sheet in module.worksheets:
-        units.add(prefix + sheet.rel(course.root), lambda sheet=sheet: worksheet_docx(course, module, sheet, units.cache),
-                  worksheet_inputs(course, module, sheet))
+        # No unit inputs: worksheet_docx keeps the document in the cache itself, once for every target.
+        units.add(prefix + sheet.rel(course.root), lambda sheet=sheet: worksheet_docx(course, module, sheet, units.cache))
 
 
 def worksheet_files(course: Course, module: Module, cache: Cache = NO_CACHE) -> dict[str, bytes]:

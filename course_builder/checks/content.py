@@ -138,8 +138,8 @@ def modules_have_lessons(course: Course) -> list[Diagnostic]:
 # long-running process (course preview) scans again only the texts that changed since its last check.
 _WORDING_MEMO: dict[tuple, list[Diagnostic]] = {}
 _WORDING_MEMO_LIMIT = 100_000
-# Whether a text may have findings at all, for the rules under the key None (most texts have none).
-_SUSPECTS: dict = {}
+# Whether a text may have findings at all under the rules in _PATTERN_MEMO (most texts have none).
+_SUSPECTS: dict[str, bool] = {}
 
 
 @check
@@ -158,9 +158,8 @@ def wording(course: Course) -> list[Diagnostic]:
     patterns = _wording_patterns(rules)
     if len(_WORDING_MEMO) > _WORDING_MEMO_LIMIT:
         _WORDING_MEMO.clear()
-    if _SUSPECTS.get(None) != rules or len(_SUSPECTS) > _WORDING_MEMO_LIMIT:
+    if len(_SUSPECTS) > _WORDING_MEMO_LIMIT:
         _SUSPECTS.clear()
-        _SUSPECTS[None] = rules
     out = []
     for loc, text in course.texts:
         is_suspect = _SUSPECTS.get(text)
@@ -186,6 +185,7 @@ def _wording_patterns(rules: tuple) -> tuple:
         avoid_re = re.compile(r"(?<![\w:])(" + "|".join(map(re.escape, words)) + r")(?![\w:])") if words else None
         scaffold_re = re.compile("|".join(map(re.escape, sentences))) if sentences else None
         _PATTERN_MEMO.clear()
+        _SUSPECTS.clear()  # found under the old rules
         _PATTERN_MEMO[rules] = (avoid_re, scaffold_re)
     return _PATTERN_MEMO[rules]
 

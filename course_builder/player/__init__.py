@@ -379,22 +379,22 @@ def page_inputs(course: Course, module: Module) -> tuple:
     The page index stands for the other modules: a link to one of their pages depends on it. Given as
     one fingerprint of them all, made once per build: the HTML site, both SCORM versions and the
     Moodle backup key their units by it."""
-    known = course.derived("page-inputs", lambda c: {})  # id(module) → (module, digest)
-    found = known.get(id(module))
-    if found is None or found[0] is not module:
-        # The page index as one digest: the course's, the same for every module.
-        pages = course.derived("player-pages-digest", page_index_digest)
-        quiz, tasks = course.quiz_for(module.id), course.tasks_for(module.id)
-        parts = (course.id, course.title, course.spec.language if course.spec else "de", pages, module,
-                 quiz, tasks, course.webinars_for(module.id), course.glossary)
-        # The last build's digest while the parts are the same objects (a long-running process keeps
-        # them) and the media they show have the same content.
-        media = media_state(module, quiz, *tasks)
-        last = node_memo("page-inputs", module, lambda: [None, None, ""])
-        if not (same_objects(last[0], parts) and last[1] == media):
-            last[:] = [parts, media, fingerprint(course, *parts)]
-        found = known[id(module)] = (module, last[2])
-    return ("page", found[1])
+    return ("page", course.derived_for("page-inputs", module, lambda: _page_digest(course, module)))
+
+
+def _page_digest(course: Course, module: Module) -> str:
+    # The page index as one digest: the course's, the same for every module.
+    pages = course.derived("player-pages-digest", page_index_digest)
+    quiz, tasks = course.quiz_for(module.id), course.tasks_for(module.id)
+    parts = (course.id, course.title, course.spec.language if course.spec else "de", pages, module,
+             quiz, tasks, course.webinars_for(module.id), course.glossary)
+    # The last build's digest while the parts are the same objects (a long-running process keeps
+    # them) and the media they show have the same content.
+    media = media_state(module, quiz, *tasks)
+    last = node_memo("page-inputs", module, lambda: [None, None, ""])
+    if not (same_objects(last[0], parts) and last[1] == media):
+        last[:] = [parts, media, fingerprint(course, *parts)]
+    return last[2]
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:
