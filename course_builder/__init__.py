@@ -14,7 +14,7 @@ def check(root: Path, cache=None, warm=None):
     unchanged files; the result is the same with and without. The default is no cache, so that a
     library call writes nothing into the course folder; the `course` commands use the folder's cache.
     warm: a ``warm.WarmState`` that a long-running process passes to every rebuild (the same result,
-    sooner after a small edit).
+    sooner after a small edit); its cache is used instead of cache.
     """
     from .cache import NO_CACHE, gc_paused
     from .checks import run_checks, switched_off

@@ -44,7 +44,6 @@ class WatchedBuild:
         self.strict = strict
         self.warm = WarmState(cache)
         self.source_names: set[str] = {"glossary.yaml"}
-        self.builds = 0
         self._shown: list[Diagnostic] | None = None
 
     def rebuild(self) -> bool:
@@ -58,7 +57,7 @@ class WatchedBuild:
         started = time.perf_counter()
         stamp = time.strftime("%H:%M:%S")
         try:
-            course, diagnostics = check(self.root, self.warm.cache, self.warm)
+            course, diagnostics = check(self.root, warm=self.warm)
         except NotACourse as exc:
             self.echo(f"[{stamp}] {exc}; waiting for the course to come back", True)
             return False
@@ -82,7 +81,6 @@ class WatchedBuild:
             return False
         except Exception as exc:
             return self._internal_error(stamp, exc)
-        self.builds += 1
         elapsed = (time.perf_counter() - started) * 1000
         self.echo(f"[{stamp}] built {len(written)} target(s) in {elapsed:.0f} ms", False)
         return True

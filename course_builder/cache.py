@@ -94,6 +94,34 @@ def default_dir(course_root: Path) -> Path:
     return Path(env) if env else Path(course_root) / CACHE_DIR_NAME
 
 
+class Recent:
+    """What the current run and the last one used, by key: an entry no run asked for since the last
+    next_run() is let go with the next. With a limit, values (bytes) beyond it in total are not kept."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit = limit
+        self._now: dict = {}
+        self._before: dict = {}
+        self._size = 0
+
+    def get(self, key):
+        value = self._now.get(key)
+        if value is None:
+            value = self._before.get(key)
+            if value is not None:
+                self.put(key, value)
+        return value
+
+    def put(self, key, value) -> None:
+        if self.limit is not None and self._size + len(value) > self.limit:
+            return
+        if self._now.setdefault(key, value) is value and self.limit is not None:
+            self._size += len(value)
+
+    def next_run(self) -> None:
+        self._before, self._now, self._size = self._now, {}, 0
+
+
 class Cache:
     """Entries are files ``<dir>/<namespace>/<key[:2]>/<key>``; keys already include the toolchain."""
 
@@ -102,37 +130,26 @@ class Cache:
         self.hits = 0
         self.misses = 0
         # Entries read or written lately, kept in memory by a long-running process (keep_in_memory()).
-        self._memory: dict[tuple[str, str], bytes] | None = None
-        self._memory_before: dict[tuple[str, str], bytes] = {}
-        self._memory_bytes = 0
-        self._memory_limit = 0
+        self._memory: Recent | None = None
 
     def keep_in_memory(self, limit: int = DEFAULT_MEMORY_BYTES) -> None:
         """Keep the entries of the current and the last run in memory, up to limit bytes, so that a
         rebuild in a long-running process reads no file for them (`course preview`, `build --watch`);
         without a folder (--no-cache) the memory is the whole cache and nothing is written to disk.
         The bytes are kept, not the objects: every get_object() still returns a fresh value."""
-        self._memory, self._memory_limit = {}, limit
+        self._memory = Recent(limit)
 
     def next_run(self) -> None:
         """Start a run: entries not used in the last one leave the memory with the next."""
         if self._memory is not None:
-            self._memory_before, self._memory, self._memory_bytes = self._memory, {}, 0
+            self._memory.next_run()
 
     def _remember(self, namespace: str, key: str, data: bytes) -> None:
-        if self._memory is not None and self._memory_bytes + len(data) <= self._memory_limit:
-            if self._memory.setdefault((namespace, key), data) is data:
-                self._memory_bytes += len(data)
+        if self._memory is not None:
+            self._memory.put((namespace, key), data)
 
     def _recall(self, namespace: str, key: str) -> bytes | None:
-        if self._memory is None:
-            return None
-        data = self._memory.get((namespace, key))
-        if data is None:
-            data = self._memory_before.get((namespace, key))
-            if data is not None:
-                self._remember(namespace, key, data)
-        return data
+        return None if self._memory is None else self._memory.get((namespace, key))
 
     @property
     def enabled(self) -> bool:

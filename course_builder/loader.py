@@ -227,7 +227,7 @@ class Loader:
         key, parsed = self._known(kind, source, key_parts)
         if parsed is not None and all(self._resolve(*ref, base)[0] == asset for *ref, base, asset in parsed.resolved):
             if self.warm is not None:
-                self.warm.remember_parse(key, parsed)
+                self.warm.parsed.put(key, parsed)
             self.report(parsed.diagnostics)
             return parsed.value, parsed.texts
         outer = self.diagnostics, self.texts, self._resolved
@@ -240,15 +240,15 @@ class Loader:
         if key:
             self.parsed.put(key, parsed)
             if self.warm is not None:
-                self.warm.remember_parse(key, parsed)
+                self.warm.parsed.put(key, parsed)
         self.report(parsed.diagnostics)
         return parsed.value, parsed.texts
 
     def _known(self, kind: str, source: SourceFile, key_parts: tuple[str, ...]) -> tuple[str, _Parsed | None]:
         """(content key, what parsing gave last time or None); the key is "" without cache and warm state."""
         if self.warm is not None:
-            key = self.warm.key(self.parsed.cache, kind, str(self.root), source, key_parts)
-            parsed = self.warm.parse_result(key)
+            key = self.warm.key(kind, str(self.root), source, key_parts)
+            parsed = self.warm.parsed.get(key)
             if parsed is not None:
                 self.parsed.keep(key)
                 return key, parsed
@@ -572,9 +572,11 @@ class Loader:
 def load(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> LoadResult:
     """Load a course; with a cache, files whose text did not change are not parsed again.
 
-    warm: what a long-running process keeps between loads (warm.py); it writes the cache at its close()."""
+    warm: what a long-running process keeps between loads (warm.py); its cache is the one used, and it
+    writes it at its close()."""
     if warm is not None:
         warm.next_run()
+        cache = warm.cache
     loader = Loader(root, cache, warm)
     result = loader.load()
     if warm is None:

@@ -20,7 +20,7 @@ import stat
 import time
 from pathlib import Path
 
-from .cache import NO_CACHE, Cache, Pack
+from .cache import NO_CACHE, Cache, Pack, Recent
 from .sources import SourceFile, Sources
 
 # A file modified this recently is read again even if its stat looks unchanged.
@@ -35,17 +35,14 @@ class WarmState:
         self.cache = cache if cache.enabled else Cache(None)
         self.cache.keep_in_memory()
         self.packs: dict[str, Pack] = {}
-        self.parsed: dict[str, object] = {}  # content key → what parsing the file gave (loader._Parsed)
-        self._parsed_before: dict[str, object] = {}
+        self.parsed = Recent()  # content key → what parsing the file gave (loader._Parsed)
         self.files: dict[str, tuple[tuple, SourceFile | None, list]] = {}  # path → (stat, read result, diagnostics)
         self.keys: dict[tuple, tuple[str, str]] = {}  # (kind, file, key parts) → (text, content key)
         self.modules: dict[str, tuple[tuple, object]] = {}  # module folder → (parts, Module)
-        self.runs = 0
 
     def next_run(self) -> None:
         """Start a rebuild: what the last one did not use is let go with this one."""
-        self.runs += 1
-        self._parsed_before, self.parsed = self.parsed, {}
+        self.parsed.next_run()
         self.cache.next_run()
         for pack in self.packs.values():  # entries of files that changed or went are let go too
             pack.entries = {key: pack.entries[key] for key in pack.used if key in pack.entries}
@@ -87,26 +84,15 @@ class WarmState:
             self.files.pop(key, None)
         return source
 
-    def key(self, cache: Cache, kind: str, root: str, source: SourceFile, parts: tuple[str, ...]) -> str:
+    def key(self, kind: str, root: str, source: SourceFile, parts: tuple[str, ...]) -> str:
         """The loader's content key of a file, hashed again only when its text is a new object."""
         where = (kind, source.rel, parts)
         known = self.keys.get(where)
         if known is not None and known[0] is source.text:
             return known[1]
-        key = cache.key(kind, root, source.rel, source.text, *parts)
+        key = self.cache.key(kind, root, source.rel, source.text, *parts)
         self.keys[where] = (source.text, key)
         return key
-
-    def parse_result(self, key: str):
-        found = self.parsed.get(key)
-        if found is None:
-            found = self._parsed_before.get(key)
-            if found is not None:
-                self.parsed[key] = found
-        return found
-
-    def remember_parse(self, key: str, parsed: object) -> None:
-        self.parsed[key] = parsed
 
     def module(self, folder: Path, parts: tuple, make):
         """The module object of the last rebuild if it is made of the same parts (same objects), else make()."""

@@ -45,7 +45,6 @@ class LivePreview:
         """echo(text, is_diagnostic): how lines reach the terminal (diagnostics go to stderr); cache: the
         course's, so that a rebuild parses only the files saved since the last one."""
         self.root = root.resolve()
-        self.cache = cache
         # Keeps the parsed sources between rebuilds: a rebuild after one save reads and parses one file.
         self.warm = WarmState(cache)
         self.echo = echo
@@ -66,7 +65,7 @@ class LivePreview:
         started = time.perf_counter()
         try:
             try:
-                course, diagnostics = load_course(self.root, self.cache, self.warm)
+                course, diagnostics = load_course(self.root, self.warm)
             except NotACourse as exc:
                 if first:
                     raise

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import check, player
-from ..cache import NO_CACHE, Cache
 from ..diagnostics import Diagnostic
 from ..model import Course, Module, Worksheet
 from ..targets.scorm import mastery_score, runtime_files, sco_context
@@ -26,11 +25,12 @@ from ..warm import WarmState
 LMS = "scorm12"
 
 
-def load_course(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> tuple[Course, list[Diagnostic]]:
+def load_course(root: Path, warm: WarmState | None = None) -> tuple[Course, list[Diagnostic]]:
     """Load and check the course: the one place the preview reads the sources. Raises loader.NotACourse.
 
-    With the preview's warm state only the files saved since the last rebuild are read and parsed again."""
-    return check(root, cache, warm)
+    With the preview's warm state (and its cache) only the files saved since the last rebuild are read
+    and parsed again."""
+    return check(root, warm=warm)
 
 
 def _structure(course: Course) -> str:
