@@ -38,9 +38,10 @@ def folders_of(names: Iterable[str]) -> list[str]:
     """Every folder that contains one of names, as 'a/' and 'a/b/'."""
     folders: set[str] = set()
     for name in names:
-        parts = name.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            folders.add("/".join(parts[:i]) + "/")
+        folder = name[:name.rfind("/") + 1]
+        while folder and folder not in folders:  # a folder seen before has its parents in already
+            folders.add(folder)
+            folder = folder[:folder.rfind("/", 0, -1) + 1]
     return sorted(folders)
 
 
@@ -52,7 +53,7 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     that a run whose entries did not change is taken from the cache instead of compressed again. A run
     ends after an entry whose name hashes to 0 mod RUN_SPREAD, and a large entry (a SCORM package, a
     video) is a run of its own; where runs end depends on each entry alone, so one changed entry
-    changes one run.
+    changes one run. A very large entry (files.xml of a big course) is compressed in pieces (_chunks).
     """
     items = dict()
     for name, data in entries:
@@ -72,17 +73,41 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
             runs.append([])
     parts, crc, size = [], 0, 0
     for run in runs:
-        compressed, run_crc, run_size = _compressed_run(run, mtime, cache)
-        parts.append(compressed)
-        crc, size = crc32_combine(crc, run_crc, run_size), size + run_size
+        if len(run) == 1 and run[0][1] is not None and len(run[0][1]) >= 2 * CHUNK:
+            compressed = [_compressed_piece(piece, cache) for piece in _chunks(_segment(*run[0], mtime))]
+        else:
+            compressed = [_compressed_run(run, mtime, cache)]
+        for deflated, run_crc, run_size in compressed:
+            parts.append(deflated)
+            crc, size = crc32_combine(crc, run_crc, run_size), size + run_size
     end, end_crc = _end_of_archive(size)
     parts.append(_deflate(end) + _FINAL_BLOCK)
     crc, size = crc32_combine(crc, end_crc, len(end)), size + len(end)
     return _GZIP_HEADER + b"".join(parts) + struct.pack("<LL", crc, size & 0xFFFFFFFF)
 
 
+def _chunks(raw: bytes) -> list[bytes]:
+    """A large entry's tar bytes cut into pieces of about CHUNK bytes, each ending after the first
+    newline (or any byte where there is none) from a multiple of CHUNK on.
+
+    An edit that changes a few bytes in place or shifts the rest by a few (a new content hash, a size
+    one digit longer: what one lesson changes in files.xml) leaves the cuts at the same lines, so only
+    the pieces around the edit are compressed again."""
+    pieces, start = [], 0
+    for boundary in range(CHUNK, len(raw) - CHUNK, CHUNK):
+        if boundary < start:
+            continue
+        end = raw.find(b"\n", boundary, boundary + CHUNK)
+        end = boundary if end < 0 else end + 1
+        pieces.append(raw[start:end])
+        start = end
+    pieces.append(raw[start:])
+    return pieces
+
+
 RUN_SPREAD = 16
 LARGE_ENTRY = 16 * 1024
+CHUNK = 64 * 1024  # an entry of twice this or more is compressed in pieces (_chunks)
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, mtime 0, best compression, any OS
 _FINAL_BLOCK = b"\x03\x00"  # an empty final block closes the deflate stream
 _RUN_NAMESPACE = "tar-gz-run"
@@ -90,19 +115,32 @@ _RUN_NAMESPACE = "tar-gz-run"
 
 def _compressed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cache) -> tuple[bytes, int, int]:
     """(deflated bytes ending in a full flush, crc32 and length of the raw tar bytes) of one run of entries."""
-    key = None
+    h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
     if cache.enabled:
-        h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
         for name, data in run:
             h.update(b"\0" + name.encode("utf-8") + b"\0" + (b"/" if data is None else hashlib.sha256(data).digest()))
+    return _compressed(h, lambda: b"".join(_segment(name, data, mtime) for name, data in run), cache)
+
+
+def _compressed_piece(raw: bytes, cache: Cache) -> tuple[bytes, int, int]:
+    """As _compressed_run for a piece of one large entry's tar bytes."""
+    h = hashlib.sha256(f"piece {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
+    if cache.enabled:
+        h.update(hashlib.sha256(raw).digest())
+    return _compressed(h, lambda: raw, cache)
+
+
+def _compressed(h, make_raw, cache: Cache) -> tuple[bytes, int, int]:
+    key = None
+    if cache.enabled:
         key = cache.key(_RUN_NAMESPACE, h.digest())
-        found = cache.get_object(_RUN_NAMESPACE, key)
+        found = cache.get_object(_RUN_NAMESPACE, key, shared=True)
         if isinstance(found, tuple) and len(found) == 3:
             return found
-    raw = b"".join(_segment(name, data, mtime) for name, data in run)
+    raw = make_raw()
     result = (_deflate(raw), zlib.crc32(raw), len(raw))
     if key is not None:
-        cache.put_object(_RUN_NAMESPACE, key, result)
+        cache.put_object(_RUN_NAMESPACE, key, result, shared=True)
     return result
 
 
