@@ -75,7 +75,7 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
                     units = target.units(course, options)
                     folders: set[str] = set()  # made in staging already (a site has a folder per module)
                     for path in units:
-                        _stage(staging, final, path, units.bytes(path), folders)
+                        _stage(staging, final, path, units.bytes(path), folders, options.cache.live)
                 else:
                     target.build(course, staging, options)
                     _keep_unchanged(staging, final)
@@ -89,15 +89,25 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     return written
 
 
-def _stage(staging: Path, final: Path, rel: str, data: bytes, folders: set[str]) -> None:
-    """Put data at staging/rel: a hard link to final/rel if that holds the same bytes, else a new file."""
+def _stage(staging: Path, final: Path, rel: str, data: bytes, folders: set[str], live=None) -> None:
+    """Put data at staging/rel: a hard link to final/rel if that holds the same bytes, else a new file.
+
+    live: a long-running process's record of the files it wrote (liveunits.py), which spares reading
+    final/rel back while its stat is the one the last build left."""
     path, old = staging / rel, final / rel
     folder = posixpath.dirname(rel)
     if folder not in folders:
         path.parent.mkdir(parents=True, exist_ok=True)
         folders.add(folder)
-    if not (_same_bytes(old, data) and _link(old, path)):
+    if live is None:
+        if not (_same_bytes(old, data) and _link(old, path)):
+            path.write_bytes(data)
+        return
+    identity = live.unchanged_file(old, data)  # a link keeps the inode, size and mtime
+    if not ((identity is not None or _same_bytes(old, data)) and _link(old, path)):
         path.write_bytes(data)
+        identity = None
+    live.wrote(old, data, identity or live.identity(path))
 
 
 def _keep_unchanged(staging: Path, final: Path) -> None:

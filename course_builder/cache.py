@@ -24,6 +24,7 @@ import pickle
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -131,6 +132,9 @@ class Cache:
         self.misses = 0
         # Entries read or written lately, kept in memory by a long-running process (keep_in_memory()).
         self._memory: Recent | None = None
+        # A long-running process's last build, by identity (liveunits.LiveUnits; set by warm.WarmState).
+        self.live = None
+        self._writer: ThreadPoolExecutor | None = None  # write_in_background()
 
     def keep_in_memory(self, limit: int = DEFAULT_MEMORY_BYTES) -> None:
         """Keep the entries of the current and the last run in memory, up to limit bytes, so that a
@@ -184,8 +188,28 @@ class Cache:
             with contextlib.suppress(OSError):
                 os.utime(self._path(namespace, key))
 
+    def write_in_background(self) -> None:
+        """Write entries to disk in a thread from now on (a long-running process: a rebuild need not wait
+        for the disk, as the memory holds what it wrote); flush() waits for them."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-cache-writer")
+
+    def flush(self) -> None:
+        """Wait until every entry put so far is on disk."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+
     def put(self, namespace: str, key: str, data: bytes) -> None:
         self._remember(namespace, key, data)
+        if self.directory is None:
+            return
+        if self._writer is not None:
+            self._writer.submit(self._write, namespace, key, data)
+        else:
+            self._write(namespace, key, data)
+
+    def _write(self, namespace: str, key: str, data: bytes) -> None:
         if self.directory is None:
             return
         path = self._path(namespace, key)
@@ -203,19 +227,35 @@ class Cache:
             # A read-only or full disk makes the build slower, never wrong: stop trying to write.
             self.directory = None
 
-    def get_object(self, namespace: str, key: str):
-        """The unpickled value, or None on a miss or an entry that no longer unpickles."""
+    def get_object(self, namespace: str, key: str, shared: bool = False):
+        """The unpickled value, or None on a miss or an entry that no longer unpickles.
+
+        shared: the value is never changed by its users (bytes, tuples of them), so a long-running
+        process may hand out the object it stored instead of unpickling a copy."""
+        if shared and self.live is not None:
+            value = self.live.objects.get((namespace, key))
+            if value is not None:
+                self.hits += 1
+                return value
         data = self.get(namespace, key)
         if data is None:
             return None
         try:
-            return pickle.loads(data)
+            value = pickle.loads(data)
         except Exception:  # an entry from another Python or a damaged file is a miss, not an error
             self.hits -= 1
             self.misses += 1
             return None
+        if shared and self.live is not None:
+            self.live.objects.put((namespace, key), value)
+        return value
 
-    def put_object(self, namespace: str, key: str, value) -> None:
+    def put_object(self, namespace: str, key: str, value, shared: bool = False) -> None:
+        """Store value; shared as for get_object."""
+        if shared and self.live is not None:
+            self.live.objects.put((namespace, key), value)
+            if self.directory is None:  # memory only (--no-cache): the object is all that is needed
+                return
         self.put(namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 

@@ -540,9 +540,12 @@ class Course(BaseModel):
 
     def derived(self, key: str, compute):
         """An index derived from the whole course, computed once (targets render many pages from it)."""
-        if key not in self._derived:
-            self._derived[key] = compute(self)
-        return self._derived[key]
+        # The private attribute read directly: pydantic's attribute lookup costs more than the memo
+        # saves when targets ask thousands of times per build.
+        table = self.__pydantic_private__["_derived"]
+        if key not in table:
+            table[key] = compute(self)
+        return table[key]
 
     def derived_for(self, key: str, node, compute):
         """compute() for one node of the course, once per course object (several targets ask for it)."""
@@ -565,12 +568,13 @@ class Course(BaseModel):
 
         Checks and targets look up a module's quiz once per module: a scan each time made a
         1,000-module course quadratic."""
-        cached = self._derived.get(name)
+        table = self.__pydantic_private__["_derived"]
+        cached = table.get(name)
         if cached is None or cached[0] is not items or cached[1] != len(items):
             groups: dict = {}
             for item in items:
                 groups.setdefault(key(item), []).append(item)
-            cached = self._derived[name] = (items, len(items), groups)
+            cached = table[name] = (items, len(items), groups)
         return cached[2]
 
     def module(self, module_id: str) -> Module | None:

@@ -13,7 +13,9 @@ derived from them survives from one rebuild to the next.
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
+from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -36,3 +38,17 @@ def node_memo(kind: str, node: object, compute: Callable[[], T]) -> T:
         return value
     _MEMO[key] = (ref, value)
     return value
+
+
+def same_objects(a, b) -> bool:
+    """True if a and b are the same objects, or lists or tuples of the same objects; strings, bytes,
+    numbers, paths and dates may be equal copies."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_objects(x, y) for x, y in zip(a, b))
+    if isinstance(a, (str, bytes, int, float, Path, dt.date, dt.time)):
+        return a == b
+    return False

@@ -77,11 +77,16 @@ class Units:
         data = self.bytes(path)
         if not self.cache.enabled:
             return member(path, data)
+        if self.cache.live is not None:
+            return self.cache.live.member(f"{self.target}:{path}", data, lambda: self._member(path, data))
+        return self._member(path, data)
+
+    def _member(self, path: str, data: bytes) -> Member:
         key = self.cache.key("zip-member", runtime_fingerprint(), path, hashlib.sha256(data).digest())
-        found = self.cache.get_object(MEMBER_NAMESPACE, key)
+        found = self.cache.get_object(MEMBER_NAMESPACE, key, shared=True)
         if not isinstance(found, Member):
             found = member(path, data)
-            self.cache.put_object(MEMBER_NAMESPACE, key, found)
+            self.cache.put_object(MEMBER_NAMESPACE, key, found, shared=True)
         return found
 
     def write(self, out: Path) -> None:
@@ -96,18 +101,26 @@ def memo(cache: Cache, course: Course, what: str, inputs: tuple, make: Callable[
     """make() cached under a key of what and the fingerprint of inputs (also for bytes several targets share)."""
     if not cache.enabled:
         return make()
-    key = cache.key(what, runtime_fingerprint(), fingerprint(course, *inputs))
-    entry = cache.get_object(UNIT_NAMESPACE, key)
-    if isinstance(entry, tuple) and len(entry) == 2:
-        data, warnings = entry
-        for fields in warnings:  # a warm build warns as the cold one did, extra fields and all
-            logger = logging.getLogger(fields["name"])
-            if logger.isEnabledFor(fields["levelno"]):
-                logger.handle(logging.makeLogRecord(fields))
-        return data
-    with _warnings_recorded() as warnings:
-        data = make()
-    cache.put_object(UNIT_NAMESPACE, key, (data, warnings))
+    live = cache.live
+    entry = live.result(what, inputs) if live is not None else None
+    if entry is None:
+        key = cache.key(what, runtime_fingerprint(), fingerprint(course, *inputs))
+        entry = cache.get_object(UNIT_NAMESPACE, key, shared=True)
+        if not (isinstance(entry, tuple) and len(entry) == 2):
+            with _warnings_recorded() as warnings:
+                data = make()
+            entry = (data, warnings)
+            cache.put_object(UNIT_NAMESPACE, key, entry, shared=True)
+            if live is not None:
+                live.keep_result(what, inputs, entry)
+            return data
+        if live is not None:
+            live.keep_result(what, inputs, entry)
+    data, warnings = entry
+    for fields in warnings:  # a warm build warns as the cold one did, extra fields and all
+        logger = logging.getLogger(fields["name"])
+        if logger.isEnabledFor(fields["levelno"]):
+            logger.handle(logging.makeLogRecord(fields))
     return data
 
 

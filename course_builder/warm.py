@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 from .cache import NO_CACHE, Cache, Pack, Recent
+from .liveunits import LiveUnits
+from .nodememo import same_objects
 from .sources import SourceFile, Sources
 
 # A file modified this recently is read again even if its stat looks unchanged.
@@ -34,6 +36,8 @@ class WarmState:
         """cache: the course's; without one (--no-cache) a cache in memory only, for this process."""
         self.cache = cache if cache.enabled else Cache(None)
         self.cache.keep_in_memory()
+        self.cache.live = LiveUnits()
+        self.cache.write_in_background()
         self.packs: dict[str, Pack] = {}
         self.parsed = Recent()  # content key → what parsing the file gave (loader._Parsed)
         self.files: dict[str, tuple[tuple, SourceFile | None, list]] = {}  # path → (stat, read result, diagnostics)
@@ -44,6 +48,7 @@ class WarmState:
         """Start a rebuild: what the last one did not use is let go with this one."""
         self.parsed.next_run()
         self.cache.next_run()
+        self.cache.live.next_run()
         for pack in self.packs.values():  # entries of files that changed or went are let go too
             pack.entries = {key: pack.entries[key] for key in pack.used if key in pack.entries}
             pack.used.clear()
@@ -52,6 +57,7 @@ class WarmState:
         """Write what is worth keeping for the next process (the parsed files of the last rebuild)."""
         for pack in self.packs.values():
             pack.save()
+        self.cache.flush()
 
     # -- for the loader
 
@@ -102,17 +108,3 @@ class WarmState:
         module = make()
         self.modules[os.fspath(folder)] = (parts, module)
         return module
-
-
-def same_objects(a, b) -> bool:
-    """True if a and b are the same objects, or lists or tuples of the same objects; strings, numbers
-    and paths may be equal copies."""
-    if a is b:
-        return True
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_objects(x, y) for x, y in zip(a, b))
-    if isinstance(a, (str, int, Path)):
-        return a == b
-    return False

@@ -18,7 +18,7 @@ from conftest import REPO
 from preview_support import copy_course
 
 from course_builder import check, targets
-from course_builder.build import build
+from course_builder.build import build, finish_cleanup
 from course_builder.cache import Cache
 from course_builder.loader import Loader
 from course_builder.model import Lesson
@@ -181,3 +181,52 @@ def test_without_a_cache_folder_the_warm_state_keeps_its_cache_in_memory_only(co
     assert rendered == ["kommunikation"]
     assert not NO_CACHE.enabled  # the shared "no cache" stays one
     assert not (course_dir / ".course-cache").exists()
+
+
+def test_a_rebuild_fingerprints_and_reads_back_only_what_changed(course_dir: Path, tmp_path: Path, monkeypatch):
+    """A long-running process finds the last build's units by the identity of their inputs (liveunits.py):
+    after an edit it hashes a handful of values, not every unit's inputs, and reads back from the
+    output folder only files whose bytes changed, not every file it links into the new folder."""
+    from course_builder import build as build_module
+    from course_builder.units import _Fingerprinter
+
+    out = tmp_path / "out"
+    warm = WarmState(Cache(tmp_path / "cache"))
+    course, _ = check(course_dir, warm=warm)
+    build(course, targets.names(), out, OPTIONS, cache=warm.cache, wait_for_cleanup=False)
+    finish_cleanup()
+    units = sum(len(files(out / name)) for name in targets.names())
+
+    hashed, read_back = [], []
+    original_of, original_same = _Fingerprinter.of, build_module._same_bytes
+    monkeypatch.setattr(_Fingerprinter, "of", lambda self, values: hashed.append(values) or original_of(self, values))
+    monkeypatch.setattr(build_module, "_same_bytes", lambda old, data: read_back.append(old) or original_same(old, data))
+    for edit in (None, "\nEin neuer Absatz über Netzwerkpflege.\n"):
+        if edit:
+            append(course_dir / LESSON, edit)
+        before = files(out)
+        hashed.clear()
+        read_back.clear()
+        course, _ = check(course_dir, warm=warm)
+        build(course, targets.names(), out, OPTIONS, cache=warm.cache, wait_for_cleanup=False)
+        finish_cleanup()  # the replaced folders gone, so that listing the outputs does not race their deletion
+        after = files(out)
+        changed = {out / rel for rel in after if before.get(rel) != after[rel]}
+        assert bool(changed) == bool(edit)
+        assert set(read_back) <= changed  # an unchanged file is linked without reading it
+        # The course-wide frames (one per build) and the edited module's units: a few dozen of hundreds.
+        assert len(hashed) <= (4 if edit is None else 40) < units, len(hashed)
+    warm.close()
+
+
+def test_the_warm_state_writes_its_cache_in_the_background_and_all_of_it_at_close(course_dir: Path, tmp_path: Path):
+    warm = WarmState(Cache(tmp_path / "cache"))
+    course, _ = check(course_dir, warm=warm)
+    build(course, ["html"], tmp_path / "out", cache=warm.cache, wait_for_cleanup=False)
+    warm.close()
+    # A fresh process finds every unit on disk: nothing of the html target is made again.
+    fresh = Cache(tmp_path / "cache")
+    course, _ = check(course_dir, fresh)
+    build(course, ["html"], tmp_path / "again", cache=fresh)
+    assert fresh.misses == 0 and fresh.hits > 0
+    assert files(tmp_path / "again") == files(tmp_path / "out")

@@ -29,7 +29,7 @@ from ..markdown import rewrite_urls
 from ..model import Answer, Asset, Course, Html, Module, Question, Quiz, Session, Worksheet
 from ..nodememo import node_memo
 from ..units import TEMPLATES, fingerprint, media_state
-from ..warm import same_objects
+from ..nodememo import same_objects
 
 STATIC_FILES = ("learner.css", "learner.js")
 
@@ -383,11 +383,8 @@ def page_inputs(course: Course, module: Module) -> tuple:
 
 
 def _page_digest(course: Course, module: Module) -> str:
-    # The page index as one digest: the course's, the same for every module.
-    pages = course.derived("player-pages-digest", page_index_digest)
     quiz, tasks = course.quiz_for(module.id), course.tasks_for(module.id)
-    parts = (course.id, course.title, course.spec.language if course.spec else "de", pages, module,
-             quiz, tasks, course.webinars_for(module.id), course.glossary)
+    parts = (course.derived("player-page-frame", _page_frame), module, quiz, tasks, course.webinars_for(module.id))
     # The last build's digest while the parts are the same objects (a long-running process keeps
     # them) and the media they show have the same content.
     media = media_state(module, quiz, *tasks)
@@ -395,6 +392,14 @@ def _page_digest(course: Course, module: Module) -> str:
     if not (same_objects(last[0], parts) and last[1] == media):
         last[:] = [parts, media, fingerprint(course, *parts)]
     return last[2]
+
+
+def _page_frame(course: Course) -> str:
+    """What every module's page reads of the course, as one digest per build: its id, title and
+    language, the page index (links to other modules' pages) and the glossary."""
+    pages = course.derived("player-pages-digest", page_index_digest)
+    parts = (course.id, course.title, course.spec.language if course.spec else "de", pages, course.glossary)
+    return fingerprint(course, *parts)
 
 
 def render_module(course: Course, module: Module, ctx: PlayerContext) -> str:

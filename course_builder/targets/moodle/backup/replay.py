@@ -11,6 +11,7 @@ is planned again; a change that shifts ids (a question more) misses for the modu
 from __future__ import annotations
 
 import copy
+import pickle
 import weakref
 from typing import Callable
 
@@ -31,16 +32,35 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
     course = b.course
     quiz = course.quiz_for(mod.id)
     # The module page's and worksheets' inputs are those of its SCORM package; the frame is read besides.
-    inputs = (_frame(b), section.id, section.number, dict(b.counters), player.page_inputs(course, mod),
+    inputs = (_frame(b), section.id, section.number, ";".join(f"{k}={v}" for k, v in sorted(b.counters.items())), player.page_inputs(course, mod),
               [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], _question_ids(b, quiz))
-    key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
-    found = b.cache.get_object(NAMESPACE, key)
+    # A long-running process finds the last build's entry by the inputs' identity (liveunits.py) and
+    # skips fingerprinting them; replay() copies what the rest of the backup changes.
+    live = b.cache.live
+    found = live.result(NAMESPACE, inputs) if live is not None else None
+    key = None
+    if found is None:
+        key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
+        found = _unpickled(b.cache.get(NAMESPACE, key))
     if isinstance(found, Added):
+        if live is not None:
+            live.keep_result(NAMESPACE, inputs, found)
         found.replay(b, section)
         return
     start = Added.mark(b)
     add()
-    b.cache.put_object(NAMESPACE, key, Added.since(b, start))
+    added = Added.since(b, start)
+    b.cache.put(NAMESPACE, key or b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs)),
+                pickle.dumps(added, protocol=pickle.HIGHEST_PROTOCOL))
+    if live is not None:
+        live.keep_result(NAMESPACE, inputs, added)
+
+
+def _unpickled(data: bytes | None):
+    try:
+        return None if data is None else pickle.loads(data)
+    except Exception:  # an entry of another Python or a damaged one is a miss
+        return None
 
 
 _FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -48,24 +68,33 @@ _FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _frame(b: Backup) -> str:
     """What every module's part is made with besides its own sources — the Moodle version, delivery,
-    ids fixed before the sections are planned, the course frame, every task (the closing page points
-    at the project), the certificate rule — fingerprinted once per backup."""
+    ids fixed before the sections are planned (the question categories' among them), the course frame,
+    every task (the closing page points at the project), the certificate rule — fingerprinted once per
+    backup."""
     found = _FRAMES.get(b)
     if found is None:
         course = b.course
         found = _FRAMES[b] = fingerprint(
             course, b.version.name, b.questions_context.contextid, b.delivery, b.now, b.grade_categories,
             b.grouping_id, b.groups, course.spec, course.summary, course.glossary, course.tasks,
-            [q.id for q in course.certificate_quizzes()])
+            [q.id for q in course.certificate_quizzes()], sorted(b.category_ids.items()))
     return found
 
 
 def _question_ids(b: Backup, quiz) -> list:
-    """The bank ids a native quiz refers to (questions and categories): planned before the sections."""
+    """The bank ids a native quiz refers to (its questions; the categories' are in the frame): planned
+    before the sections."""
     if quiz is None:
         return []
-    return [sorted(b.category_ids.items()), [b.question_ids.get(id(q)) for c in b.bank.categories
-                                             if c.quiz is quiz for q in c.questions]]
+    by_quiz = _QUESTION_IDS.get(b)
+    if by_quiz is None:  # once per backup: a scan of every category per module would be quadratic
+        by_quiz = _QUESTION_IDS[b] = {}
+        for c in b.bank.categories:
+            by_quiz.setdefault(id(c.quiz), []).extend(b.question_ids.get(id(q)) for q in c.questions)
+    return by_quiz.get(id(quiz), [])
+
+
+_QUESTION_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Added:
@@ -99,6 +128,7 @@ class Added:
         for stored in self.activities:
             a = copy.copy(stored)
             a.section = section
+            a.grade_items = [copy.copy(g) for g in stored.grade_items]  # the gradebook numbers them
             section.activities.append(a)
             b.activities.append(a)
         new = b.activities[len(b.activities) - len(self.activities):]

@@ -1,0 +1,117 @@
+"""What a long-running process keeps of its last build to skip work on what did not change.
+
+A fresh build finds a unit's bytes in the cache by a fingerprint of its inputs: every model node
+hashed (once per node), the key hashed, the entry read and unpickled. A long-running process
+(`course preview`, `course build --watch`) hands out the very same node objects for unchanged files
+(warm.py), so it can find a unit's last bytes by the identity of its inputs instead, at the cost of a
+dictionary lookup: a unit whose inputs are the same objects, whose strings and numbers are equal and
+whose media files still have the same content, has the same bytes as last time (the cache key would be
+the same). Likewise a zip member is the same while its data is the same bytes object, and an output
+file need not be read to compare it with new bytes while its stat is what the last build left.
+
+Entries of the last build that this one did not ask for are let go with the next (cache.Recent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from .cache import Recent
+
+
+class LiveUnits:
+    def __init__(self):
+        self.results = Recent()  # (what, signature of the inputs) → (inputs, media state, value)
+        self.members = Recent()  # zip entry name → (data, Member)
+        self.objects = Recent()  # (namespace, key) → a cache entry never changed by its users (Cache.get_object)
+        self.files: dict[str, tuple[tuple, bytes]] = {}  # an output file's path → (stat identity, bytes)
+
+    def next_run(self) -> None:
+        self.results.next_run()
+        self.members.next_run()
+        self.objects.next_run()
+
+    # -- unit results
+
+    def result(self, what: str, inputs: tuple):
+        """The value stored for the same inputs (the same objects), or None."""
+        from .units import media_state
+
+        nodes: list = []
+        found = self.results.get((what, signature(inputs, nodes)))
+        # The entry holds its inputs, so no other object can have taken an id its signature names:
+        # an equal signature means the same objects.
+        if found is None or found[1] != media_state(*nodes):
+            return None
+        return found[2]
+
+    def keep_result(self, what: str, inputs: tuple, value) -> None:
+        from .units import media_state
+
+        nodes: list = []
+        self.results.put((what, signature(inputs, nodes)), (inputs, media_state(*nodes), value))
+
+    # -- zip members
+
+    def member(self, name: str, data: bytes, make):
+        """make() for this entry's data, unless the last build made it from the same bytes object."""
+        found = self.members.get(name)
+        if found is not None and found[0] is data:
+            return found[1]
+        made = make()
+        self.members.put(name, (data, made))
+        return made
+
+    # -- written files
+
+    def unchanged_file(self, path: Path, data: bytes) -> tuple | None:
+        """path's stat identity if it holds data, judged by the stat it had when this process last
+        wrote or linked it; else None."""
+        known = self.files.get(os.fspath(path))
+        if known is None or not (known[1] is data or known[1] == data):
+            return None
+        identity = _identity(path)
+        return identity if identity == known[0] else None
+
+    def wrote(self, final: Path, data: bytes, identity: tuple | None) -> None:
+        """Record that final holds data (after the swap), with the stat identity of its file."""
+        if identity is not None:
+            self.files[os.fspath(final)] = (identity, data)
+
+    @staticmethod
+    def identity(path: Path) -> tuple | None:
+        return _identity(path)
+
+
+def _identity(path: Path) -> tuple | None:
+    # Not the change time: linking the file into the next staging folder and deleting the replaced
+    # folder change it (the link count) on every build. Writing to the file changes its mtime.
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def signature(value, nodes: list) -> object:
+    """A hashable stand-in for inputs: nodes and other objects by identity, plain values by type and
+    value; the model nodes met are added to nodes (the media below them count too)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is tuple or kind is list:
+        return (kind.__name__, *[signature(item, nodes) for item in value])
+    if value is None or kind in _PLAIN:
+        return (kind.__name__, value)
+    if isinstance(value, dict):
+        return ("dict", *((signature(k, nodes), signature(v, nodes)) for k, v in value.items()))
+    if isinstance(value, BaseModel):
+        nodes.append(value)
+    return ("id", id(value))
+
+
+_PLAIN = (int, float, bool, bytes, Path, type(Path()), dt.date, dt.datetime, dt.time)
