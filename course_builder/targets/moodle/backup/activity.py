@@ -3,10 +3,13 @@ body its type's module made), inforef.xml, grades.xml and the files that say not
 
 from __future__ import annotations
 
+from dataclasses import astuple
+from functools import lru_cache
+
 from ..backup_xml import NULL, El, document, el
 from . import grades
 from .plan import Backup
-from .records import Activity
+from .records import Activity, GradeItem
 
 # The files every activity folder holds that say nothing about the activity (no overrides, filters, events).
 _EMPTY_ACTIVITY_FILES = {
@@ -52,13 +55,19 @@ def write_documents(b: Backup, a: Activity) -> None:
 
 def files(b: Backup, a: Activity) -> dict[str, bytes]:
     write_documents(b, a)
-    gradebook = El("activity_gradebook").add(
-        El("grade_items").add(*(grades.item_el(b, g) for g in a.grade_items)), El("grade_letters"))
     d = a.directory
     return {
         f"{d}/module.xml": a.documents["module.xml"],
         f"{d}/{a.modname}.xml": a.documents[f"{a.modname}.xml"],
         f"{d}/inforef.xml": a.documents["inforef.xml"],
-        f"{d}/grades.xml": document(gradebook),
+        f"{d}/grades.xml": _grades_xml(b.now, tuple(astuple(g) for g in a.grade_items)),
         **{f"{d}/{name}": data for name, data in _EMPTY_ACTIVITY_FILES.items()},
     }
+
+
+@lru_cache(maxsize=8192)
+def _grades_xml(now: int, items: tuple[tuple, ...]) -> bytes:
+    """An activity's grades.xml from its grade items' fields: written again only when one changes (the
+    numbering in the gradebook comes last, so this file is made on every build of the backup)."""
+    return document(El("activity_gradebook").add(
+        El("grade_items").add(*(grades.item_el(now, GradeItem(*fields)) for fields in items)), El("grade_letters")))

@@ -14,7 +14,7 @@ def item(b: Backup, category: str, name: str, modname: str, instance: int, grade
                      grademax, gradepass, sortorder=0)
 
 
-def item_el(b: Backup, item: GradeItem, needsupdate: int = 0) -> El:
+def item_el(now: int, item: GradeItem, needsupdate: int = 0) -> El:
     return el("grade_item", {"id": item.id}, categoryid=item.categoryid, itemname=item.itemname,
               itemtype=item.itemtype, itemmodule=item.itemmodule, iteminstance=item.iteminstance,
               itemnumber=item.itemnumber, iteminfo=None, idnumber=item.idnumber, calculation=None, gradetype=1,
@@ -22,7 +22,7 @@ def item_el(b: Backup, item: GradeItem, needsupdate: int = 0) -> El:
               gradepass=f"{item.gradepass:.5f}", multfactor="1.00000", plusfactor="0.00000",
               aggregationcoef="0.00000", aggregationcoef2="0.00000", weightoverride=0, sortorder=item.sortorder,
               display=0, decimals=None, hidden=0, locked=0, locktime=0, needsupdate=needsupdate,
-              timecreated=b.now, timemodified=b.now).add(El("grade_grades"))
+              timecreated=now, timemodified=now).add(El("grade_grades"))
 
 
 def gradebook_xml(b: Backup) -> El:
@@ -43,7 +43,7 @@ def gradebook_xml(b: Backup) -> El:
         kind = "course" if key == "course" else "category"
         total = GradeItem(b.next("grade_item"), None, None, kind, None, cid, None, 100.0, sortorder=sortorder)
         total.idnumber = None
-        items.add(item_el(b, total, needsupdate=1))
+        items.add(item_el(b.now, total, needsupdate=1))
         sortorder += 1
         if key != "course":
             for a in b.activities:
