@@ -28,12 +28,15 @@ class LiveUnits:
         self.results = Recent()  # (what, signature of the inputs) → (inputs, media state, value)
         self.members = Recent()  # zip entry name → (data, Member)
         self.objects = Recent()  # (namespace, key) → a cache entry never changed by its users (Cache.get_object)
-        self.files: dict[str, tuple[tuple, bytes]] = {}  # an output file's path → (stat identity, bytes)
+        # An output file's path → (stat identity, bytes), as this build and the last one left it.
+        self.files: dict[str, tuple[tuple, bytes]] = {}
+        self._files_before: dict[str, tuple[tuple, bytes]] = {}
 
     def next_run(self) -> None:
         self.results.next_run()
         self.members.next_run()
         self.objects.next_run()
+        self._files_before, self.files = self.files, {}  # outputs no build writes any more are let go
 
     # -- unit results
 
@@ -71,7 +74,7 @@ class LiveUnits:
     def unchanged_file(self, path: Path, data: bytes) -> tuple | None:
         """path's stat identity if it holds data, judged by the stat it had when this process last
         wrote or linked it; else None."""
-        known = self.files.get(os.fspath(path))
+        known = self.files.get(os.fspath(path)) or self._files_before.get(os.fspath(path))
         if known is None or not (known[1] is data or known[1] == data):
             return None
         identity = _identity(path)
