@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import targets
 from .cache import NO_CACHE, Cache
+from .liveunits import stat_identity
 from .model import Course
 from .units import templates_cached_in
 
@@ -99,15 +100,12 @@ def _stage(staging: Path, final: Path, rel: str, data: bytes, folders: set[str],
     if folder not in folders:
         path.parent.mkdir(parents=True, exist_ok=True)
         folders.add(folder)
-    if live is None:
-        if not (_same_bytes(old, data) and _link(old, path)):
-            path.write_bytes(data)
-        return
-    identity = live.unchanged_file(old, data)  # a link keeps the inode, size and mtime
+    identity = live.unchanged_file(old, data) if live is not None else None  # a link keeps inode, size, mtime
     if not ((identity is not None or _same_bytes(old, data)) and _link(old, path)):
         path.write_bytes(data)
         identity = None
-    live.wrote(old, data, identity or live.identity(path))
+    if live is not None:
+        live.wrote(old, data, identity or stat_identity(path))
 
 
 def _keep_unchanged(staging: Path, final: Path) -> None:

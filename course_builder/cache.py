@@ -130,8 +130,10 @@ class Cache:
         self.directory = Path(directory) if directory is not None else None
         self.hits = 0
         self.misses = 0
-        # Entries read or written lately, kept in memory by a long-running process (keep_in_memory()).
+        # Entries read or written lately, kept in memory by a long-running process (keep_in_memory()):
+        # as bytes, and shared entries (get_object(shared=True)) as the objects themselves.
         self._memory: Recent | None = None
+        self._objects: Recent | None = None
         # A long-running process's last build, by identity (liveunits.LiveUnits; set by warm.WarmState).
         self.live = None
         self._writer: ThreadPoolExecutor | None = None  # write_in_background()
@@ -140,13 +142,16 @@ class Cache:
         """Keep the entries of the current and the last run in memory, up to limit bytes, so that a
         rebuild in a long-running process reads no file for them (`course preview`, `build --watch`);
         without a folder (--no-cache) the memory is the whole cache and nothing is written to disk.
-        The bytes are kept, not the objects: every get_object() still returns a fresh value."""
+        The bytes are kept, so every get_object() returns a fresh value, but for shared entries (which
+        no user changes), whose objects are kept and handed out again."""
         self._memory = Recent(limit)
+        self._objects = Recent()
 
     def next_run(self) -> None:
         """Start a run: entries not used in the last one leave the memory with the next."""
         if self._memory is not None:
             self._memory.next_run()
+            self._objects.next_run()
 
     def _remember(self, namespace: str, key: str, data: bytes) -> None:
         if self._memory is not None:
@@ -200,8 +205,9 @@ class Cache:
             self._writer.shutdown(wait=True)
             self._writer = None
 
-    def put(self, namespace: str, key: str, data: bytes) -> None:
-        self._remember(namespace, key, data)
+    def put(self, namespace: str, key: str, data: bytes, remember: bool = True) -> None:
+        if remember:
+            self._remember(namespace, key, data)
         if self.directory is None:
             return
         if self._writer is not None:
@@ -232,8 +238,8 @@ class Cache:
 
         shared: the value is never changed by its users (bytes, tuples of them), so a long-running
         process may hand out the object it stored instead of unpickling a copy."""
-        if shared and self.live is not None:
-            value = self.live.objects.get((namespace, key))
+        if shared and self._objects is not None:
+            value = self._objects.get((namespace, key))
             if value is not None:
                 self.hits += 1
                 return value
@@ -246,17 +252,19 @@ class Cache:
             self.hits -= 1
             self.misses += 1
             return None
-        if shared and self.live is not None:
-            self.live.objects.put((namespace, key), value)
+        if shared and self._objects is not None:
+            self._objects.put((namespace, key), value)
         return value
 
     def put_object(self, namespace: str, key: str, value, shared: bool = False) -> None:
         """Store value; shared as for get_object."""
-        if shared and self.live is not None:
-            self.live.objects.put((namespace, key), value)
+        kept = shared and self._objects is not None
+        if kept:
+            self._objects.put((namespace, key), value)
             if self.directory is None:  # memory only (--no-cache): the object is all that is needed
                 return
-        self.put(namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        # A kept object need not be in memory a second time as bytes.
+        self.put(namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), remember=not kept)
 
 
     def prune(self, max_bytes: int = DEFAULT_MAX_BYTES) -> int:

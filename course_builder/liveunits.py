@@ -24,10 +24,11 @@ from .cache import Recent
 
 
 class LiveUnits:
+    """One per warm state, on its cache (Cache.live): what the targets and build.py look up."""
+
     def __init__(self):
         self.results = Recent()  # (what, signature of the inputs) → (inputs, media state, value)
         self.members = Recent()  # zip entry name → (data, Member)
-        self.objects = Recent()  # (namespace, key) → a cache entry never changed by its users (Cache.get_object)
         # An output file's path → (stat identity, bytes), as this build and the last one left it.
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
@@ -35,13 +36,13 @@ class LiveUnits:
     def next_run(self) -> None:
         self.results.next_run()
         self.members.next_run()
-        self.objects.next_run()
         self._files_before, self.files = self.files, {}  # outputs no build writes any more are let go
 
     # -- unit results
 
     def result(self, what: str, inputs: tuple):
         """The value stored for the same inputs (the same objects), or None."""
+        # Imported here: units.py loads Jinja, which a check-only process never needs.
         from .units import media_state
 
         nodes: list = []
@@ -77,7 +78,7 @@ class LiveUnits:
         known = self.files.get(os.fspath(path)) or self._files_before.get(os.fspath(path))
         if known is None or not (known[1] is data or known[1] == data):
             return None
-        identity = _identity(path)
+        identity = stat_identity(path)
         return identity if identity == known[0] else None
 
     def wrote(self, final: Path, data: bytes, identity: tuple | None) -> None:
@@ -85,12 +86,10 @@ class LiveUnits:
         if identity is not None:
             self.files[os.fspath(final)] = (identity, data)
 
-    @staticmethod
-    def identity(path: Path) -> tuple | None:
-        return _identity(path)
 
 
-def _identity(path: Path) -> tuple | None:
+def stat_identity(path: Path) -> tuple | None:
+    """What tells one file's version from another without reading it."""
     # Not the change time: linking the file into the next staging folder and deleting the replaced
     # folder change it (the link count) on every build. Writing to the file changes its mtime.
     try:

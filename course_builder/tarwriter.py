@@ -94,9 +94,7 @@ def _chunks(raw: bytes) -> list[bytes]:
     one digit longer: what one lesson changes in files.xml) leaves the cuts at the same lines, so only
     the pieces around the edit are compressed again."""
     pieces, start = [], 0
-    for boundary in range(CHUNK, len(raw) - CHUNK, CHUNK):
-        if boundary < start:
-            continue
+    for boundary in range(CHUNK, len(raw) - CHUNK, CHUNK):  # a piece ends by the next boundary at the latest
         end = raw.find(b"\n", boundary, boundary + CHUNK)
         end = boundary if end < 0 else end + 1
         pieces.append(raw[start:end])

@@ -103,21 +103,25 @@ def memo(cache: Cache, course: Course, what: str, inputs: tuple, make: Callable[
         return make()
     live = cache.live
     entry = live.result(what, inputs) if live is not None else None
-    if entry is None:
-        key = cache.key(what, runtime_fingerprint(), fingerprint(course, *inputs))
-        entry = cache.get_object(UNIT_NAMESPACE, key, shared=True)
-        if not (isinstance(entry, tuple) and len(entry) == 2):
-            with _warnings_recorded() as warnings:
-                data = make()
-            entry = (data, warnings)
-            cache.put_object(UNIT_NAMESPACE, key, entry, shared=True)
-            if live is not None:
-                live.keep_result(what, inputs, entry)
-            return data
-        if live is not None:
-            live.keep_result(what, inputs, entry)
+    if entry is not None:
+        return _replayed(entry)
+    key = cache.key(what, runtime_fingerprint(), fingerprint(course, *inputs))
+    entry = cache.get_object(UNIT_NAMESPACE, key, shared=True)
+    made = not (isinstance(entry, tuple) and len(entry) == 2)
+    if made:
+        with _warnings_recorded() as warnings:
+            entry = (make(), warnings)
+        cache.put_object(UNIT_NAMESPACE, key, entry, shared=True)
+    if live is not None:
+        live.keep_result(what, inputs, entry)
+    return entry[0] if made else _replayed(entry)
+
+
+def _replayed(entry: tuple[bytes, list[dict]]) -> bytes:
+    """A cached unit's bytes, after logging its warnings again: a warm build warns as the cold one did,
+    extra fields and all."""
     data, warnings = entry
-    for fields in warnings:  # a warm build warns as the cold one did, extra fields and all
+    for fields in warnings:
         logger = logging.getLogger(fields["name"])
         if logger.isEnabledFor(fields["levelno"]):
             logger.handle(logging.makeLogRecord(fields))

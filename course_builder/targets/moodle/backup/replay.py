@@ -32,28 +32,27 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
     course = b.course
     quiz = course.quiz_for(mod.id)
     # The module page's and worksheets' inputs are those of its SCORM package; the frame is read besides.
-    inputs = (_frame(b), section.id, section.number, ";".join(f"{k}={v}" for k, v in sorted(b.counters.items())), player.page_inputs(course, mod),
+    counters = ";".join(f"{k}={v}" for k, v in sorted(b.counters.items()))  # one string: cheap to compare
+    inputs = (_frame(b), section.id, section.number, counters, player.page_inputs(course, mod),
               [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], _question_ids(b, quiz))
     # A long-running process finds the last build's entry by the inputs' identity (liveunits.py) and
     # skips fingerprinting them; replay() copies what the rest of the backup changes.
     live = b.cache.live
     found = live.result(NAMESPACE, inputs) if live is not None else None
-    key = None
     if found is None:
         key = b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs))
         found = _unpickled(b.cache.get(NAMESPACE, key))
-    if isinstance(found, Added):
+        if not isinstance(found, Added):
+            start = Added.mark(b)
+            add()
+            found = Added.since(b, start)
+            b.cache.put(NAMESPACE, key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+            if live is not None:
+                live.keep_result(NAMESPACE, inputs, found)
+            return
         if live is not None:
             live.keep_result(NAMESPACE, inputs, found)
-        found.replay(b, section)
-        return
-    start = Added.mark(b)
-    add()
-    added = Added.since(b, start)
-    b.cache.put(NAMESPACE, key or b.cache.key(NAMESPACE, runtime_fingerprint(), fingerprint(course, *inputs)),
-                pickle.dumps(added, protocol=pickle.HIGHEST_PROTOCOL))
-    if live is not None:
-        live.keep_result(NAMESPACE, inputs, added)
+    found.replay(b, section)
 
 
 def _unpickled(data: bytes | None):
