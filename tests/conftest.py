@@ -44,6 +44,14 @@ class Run:
         return self.stdout + self.stderr
 
 
+def output_files(out: Path) -> dict[str, bytes]:
+    """The files below out by relative path; not the replaced folders (.<target>.old.*), which a build
+    that does not wait for them deletes in the background: walking into them would race the deletion."""
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for top in sorted(out.iterdir()) if not top.name.startswith(".")
+            for p in sorted([top, *top.rglob("*")]) if p.is_file()}
+
+
 def run_course(*args: str, cwd: Path | None = None) -> Run:
     """Run the `course` CLI in-process (fast enough for property tests)."""
     runner = CliRunner()

@@ -12,19 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_course
+from conftest import output_files, run_course
 from preview_support import CourseProcess
 
 LESSON_2 = "modules/01-grundlagen/02-vertiefung.md"
 QUIZ = "assessments/01-grundlagen/quiz.md"
 TARGETS = ["-t", "html", "-t", "gift", "-t", "scorm12"]
 BUILT = re.compile(r"^\[[\d:]+\] built 3 target\(s\) in \d+ ms$")
-
-
-def files(out: Path) -> dict[str, bytes]:
-    """The outputs; not the replaced ones (.<target>.old.*), which a watching build deletes in the background."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and not p.relative_to(out).parts[0].startswith(".")}
 
 
 def builds(process: CourseProcess) -> int:
@@ -46,7 +40,7 @@ def cold_build(course: Path, out: Path) -> dict[str, bytes]:
     shutil.rmtree(out, ignore_errors=True)
     result = run_course("build", str(course), "--out", str(out), "--no-cache", *TARGETS)
     assert result.code == 0, result.output
-    return files(out)
+    return output_files(out)
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ def watching(mini, tmp_path):
 
 def test_every_save_builds_again_and_writes_what_a_fresh_build_writes(watching, mini, tmp_path):
     process, out = watching
-    assert files(out) == cold_build(mini, tmp_path / "cold-1")
+    assert output_files(out) == cold_build(mini, tmp_path / "cold-1")
 
     lesson = mini / LESSON_2
     for n in (1, 2):
@@ -71,14 +65,14 @@ def test_every_save_builds_again_and_writes_what_a_fresh_build_writes(watching, 
         lesson.write_text(lesson.read_text(encoding="utf-8") + f"\nEin frisch geschriebener Absatz {n}.\n",
                           encoding="utf-8")
         wait_for(lambda: builds(process) > before, process)
-        built = files(out)
+        built = output_files(out)
         assert f"Ein frisch geschriebener Absatz {n}.".encode() in built["html/module/grundlagen/index.html"]
         assert built == cold_build(mini, tmp_path / f"cold-{n + 1}")
 
 
 def test_a_broken_source_keeps_the_last_good_outputs_until_it_is_fixed(watching, mini, tmp_path):
     process, out = watching
-    good_outputs = files(out)
+    good_outputs = output_files(out)
     quiz = mini / QUIZ
     good = quiz.read_text(encoding="utf-8")
     line = good.split("\n").index("## single: Eine Antwort {objectives=ziel}") + 1
@@ -86,13 +80,13 @@ def test_a_broken_source_keeps_the_last_good_outputs_until_it_is_fixed(watching,
     quiz.write_text(good.replace("## single: Eine Antwort", "## singel: Eine Antwort"), encoding="utf-8")
     process.wait_output(rf"^{QUIZ}:{line}:4: error\[QZ002\]: unknown question type 'singel'")
     process.wait_output(r"build stopped: fix the errors above")
-    assert files(out) == good_outputs
+    assert output_files(out) == good_outputs
     assert builds(process) == 1
 
     quiz.write_text(good, encoding="utf-8")
     wait_for(lambda: builds(process) == 2, process)
     process.wait_output(r"no problems left", stream="stdout")
-    assert files(out) == good_outputs == cold_build(mini, tmp_path / "cold")
+    assert output_files(out) == good_outputs == cold_build(mini, tmp_path / "cold")
 
 
 def test_a_deleted_course_yaml_is_reported_and_the_watch_goes_on(watching, mini):

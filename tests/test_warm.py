@@ -14,11 +14,11 @@ import weakref
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, output_files
 from preview_support import copy_course
 
 from course_builder import check, targets
-from course_builder.build import build, finish_cleanup
+from course_builder.build import build
 from course_builder.cache import Cache
 from course_builder.loader import Loader
 from course_builder.model import Lesson
@@ -36,12 +36,6 @@ OPTIONS = targets.BuildOptions(extra={"lti_url": "https://lti.example.test"})
 def course_dir(tmp_path: Path) -> Path:
     """A copy of the bundled course (its files keep their old times: the warm state trusts their stat)."""
     return copy_course(REPO, tmp_path / "course")
-
-
-def files(out: Path) -> dict[str, bytes]:
-    """The outputs; not the replaced ones (.<target>.old.*), which are deleted in the background."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and not p.relative_to(out).parts[0].startswith(".")}
 
 
 def append(path: Path, text: str) -> None:
@@ -76,7 +70,7 @@ def test_warm_rebuilds_equal_cold_runs_after_every_kind_of_edit(course_dir: Path
         build(course, targets.names(), tmp_path / "warm", OPTIONS, cache=warm.cache, wait_for_cleanup=False)
         shutil.rmtree(tmp_path / "cold", ignore_errors=True)
         build(cold_course, targets.names(), tmp_path / "cold", OPTIONS)
-        assert files(tmp_path / "warm") == files(tmp_path / "cold"), name
+        assert output_files(tmp_path / "warm") == output_files(tmp_path / "cold"), name
     warm.close()
 
 
@@ -194,8 +188,7 @@ def test_a_rebuild_fingerprints_and_reads_back_only_what_changed(course_dir: Pat
     warm = WarmState(Cache(tmp_path / "cache"))
     course, _ = check(course_dir, warm=warm)
     build(course, targets.names(), out, OPTIONS, cache=warm.cache, wait_for_cleanup=False)
-    finish_cleanup()
-    units = sum(len(files(out / name)) for name in targets.names())
+    units = sum(len(output_files(out / name)) for name in targets.names())
 
     hashed, read_back = [], []
     original_of, original_same = _Fingerprinter.of, build_module._same_bytes
@@ -204,13 +197,12 @@ def test_a_rebuild_fingerprints_and_reads_back_only_what_changed(course_dir: Pat
     for edit in (None, "\nEin neuer Absatz über Netzwerkpflege.\n"):
         if edit:
             append(course_dir / LESSON, edit)
-        before = files(out)
+        before = output_files(out)
         hashed.clear()
         read_back.clear()
         course, _ = check(course_dir, warm=warm)
         build(course, targets.names(), out, OPTIONS, cache=warm.cache, wait_for_cleanup=False)
-        finish_cleanup()  # the replaced folders gone, so that listing the outputs does not race their deletion
-        after = files(out)
+        after = output_files(out)
         changed = {out / rel for rel in after if before.get(rel) != after[rel]}
         assert bool(changed) == bool(edit)
         assert set(read_back) <= changed  # an unchanged file is linked without reading it
@@ -229,4 +221,4 @@ def test_the_warm_state_writes_its_cache_in_the_background_and_all_of_it_at_clos
     course, _ = check(course_dir, fresh)
     build(course, ["html"], tmp_path / "again", cache=fresh)
     assert fresh.misses == 0 and fresh.hits > 0
-    assert files(tmp_path / "again") == files(tmp_path / "out")
+    assert output_files(tmp_path / "again") == output_files(tmp_path / "out")
