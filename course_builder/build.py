@@ -76,7 +76,8 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
                     units = target.units(course, options)
                     folders: set[str] = set()  # made in staging already (a site has a folder per module)
                     for path in units:
-                        _stage(staging, final, path, units.bytes(path), folders, options.cache.live)
+                        _stage(os.fspath(staging), os.fspath(final), path, units.bytes(path), folders,
+                               options.cache.live)
                 else:
                     target.build(course, staging, options)
                     _keep_unchanged(staging, final)
@@ -90,19 +91,21 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     return written
 
 
-def _stage(staging: Path, final: Path, rel: str, data: bytes, folders: set[str], live=None) -> None:
+def _stage(staging: str, final: str, rel: str, data: bytes, folders: set[str], live=None) -> None:
     """Put data at staging/rel: a hard link to final/rel if that holds the same bytes, else a new file.
 
     live: a long-running process's record of the files it wrote (liveunits.py), which spares reading
-    final/rel back while its stat is the one the last build left."""
-    path, old = staging / rel, final / rel
+    final/rel back while its stat is the one the last build left. (Plain strings, not Paths: a site
+    stages thousands of files per build.)"""
+    path, old = f"{staging}/{rel}", f"{final}/{rel}"
     folder = posixpath.dirname(rel)
     if folder not in folders:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(posixpath.dirname(path), exist_ok=True)
         folders.add(folder)
     identity = live.unchanged_file(old, data) if live is not None else None  # a link keeps inode, size, mtime
     if not ((identity is not None or _same_bytes(old, data)) and _link(old, path)):
-        path.write_bytes(data)
+        with open(path, "wb") as fh:
+            fh.write(data)
         identity = None
     if live is not None:
         live.wrote(old, data, identity or stat_identity(path))
@@ -126,18 +129,19 @@ def _keep_unchanged(staging: Path, final: Path) -> None:
             os.replace(link, path)
 
 
-def _same_bytes(old: Path, data: bytes) -> bool:
+def _same_bytes(old: str | Path, data: bytes) -> bool:
     """True if old is a regular file (not a link) holding exactly data."""
     try:
         st = os.lstat(old)
         if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
             return False
-        return old.read_bytes() == data
+        with open(old, "rb") as fh:
+            return fh.read() == data
     except OSError:
         return False
 
 
-def _link(old: Path, new: Path) -> bool:
+def _link(old: str | Path, new: str | Path) -> bool:
     """Hard-link old at new; False where the file system cannot (the caller then writes a copy)."""
     try:
         os.link(old, new)

@@ -72,7 +72,7 @@ class LiveUnits:
 
     # -- written files
 
-    def unchanged_file(self, path: Path, data: bytes) -> tuple | None:
+    def unchanged_file(self, path: str, data: bytes) -> tuple | None:
         """path's stat identity if it holds data, judged by the stat it had when this process last
         wrote or linked it; else None."""
         known = self.files.get(os.fspath(path)) or self._files_before.get(os.fspath(path))
@@ -81,14 +81,14 @@ class LiveUnits:
         identity = stat_identity(path)
         return identity if identity == known[0] else None
 
-    def wrote(self, final: Path, data: bytes, identity: tuple | None) -> None:
+    def wrote(self, final: str, data: bytes, identity: tuple | None) -> None:
         """Record that final holds data (after the swap), with the stat identity of its file."""
         if identity is not None:
             self.files[os.fspath(final)] = (identity, data)
 
 
 
-def stat_identity(path: Path) -> tuple | None:
+def stat_identity(path: str | Path) -> tuple | None:
     """What tells one file's version from another without reading it."""
     # Not the change time: linking the file into the next staging folder and deleting the replaced
     # folder change it (the link count) on every build. Writing to the file changes its mtime.

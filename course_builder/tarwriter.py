@@ -113,11 +113,21 @@ _RUN_NAMESPACE = "tar-gz-run"
 
 def _compressed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cache) -> tuple[bytes, int, int]:
     """(deflated bytes ending in a full flush, crc32 and length of the raw tar bytes) of one run of entries."""
+    # A long-running process finds the run by its entries (bytes objects hash once and compare by
+    # identity first) without hashing every entry's content again: most of a backup's entries are
+    # the very objects of the last build.
+    live = cache.live
+    found = live.result(_RUN_NAMESPACE, (mtime, run)) if live is not None else None
+    if found is not None:
+        return found
     h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
     if cache.enabled:
         for name, data in run:
             h.update(b"\0" + name.encode("utf-8") + b"\0" + (b"/" if data is None else hashlib.sha256(data).digest()))
-    return _compressed(h, lambda: b"".join(_segment(name, data, mtime) for name, data in run), cache)
+    result = _compressed(h, lambda: b"".join(_segment(name, data, mtime) for name, data in run), cache)
+    if live is not None:
+        live.keep_result(_RUN_NAMESPACE, (mtime, run), result)
+    return result
 
 
 def _compressed_piece(raw: bytes, cache: Cache) -> tuple[bytes, int, int]:

@@ -193,7 +193,7 @@ def test_a_rebuild_fingerprints_and_reads_back_only_what_changed(course_dir: Pat
     hashed, read_back = [], []
     original_of, original_same = _Fingerprinter.of, build_module._same_bytes
     monkeypatch.setattr(_Fingerprinter, "of", lambda self, values: hashed.append(values) or original_of(self, values))
-    monkeypatch.setattr(build_module, "_same_bytes", lambda old, data: read_back.append(old) or original_same(old, data))
+    monkeypatch.setattr(build_module, "_same_bytes", lambda old, data: read_back.append(Path(old)) or original_same(old, data))
     for edit in (None, "\nEin neuer Absatz über Netzwerkpflege.\n"):
         if edit:
             append(course_dir / LESSON, edit)

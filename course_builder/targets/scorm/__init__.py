@@ -138,12 +138,25 @@ def course_package(course: Course, version: str, cache: Cache = NO_CACHE) -> byt
     scos: list[dict] = []
     entries = dict(_runtime_members())
     for module in course.modules:
-        parts = members(module_package(course, module, version, cache))
+        parts, sco = _course_part(course, module, module_package(course, module, version, cache), cache)
         files = [name for name in parts if name != "imsmanifest.xml" and name not in entries]
-        scos.append(_sco(course, module, files))
+        scos.append(dict(sco, files=sorted(files)))
         entries.update((name, parts[name]) for name in files)
     manifest = _manifest(course, scos, version, f"{course.id}-{version}", course.title)
     return zip_members([manifest, *entries.values()])
+
+
+def _course_part(course: Course, module: Module, package: bytes, cache: Cache) -> tuple[dict[str, Member], dict]:
+    """The module package's members and its SCO's facts but the file list (which depends on the modules
+    before it). The package's manifest carries those facts, so a long-running process takes them from
+    its last build while the package is the same bytes (liveunits.py)."""
+    live = cache.live
+    found = live.result("scorm-course-part", (module.id, package)) if live is not None else None
+    if found is None:
+        found = (members(package), _sco(course, module, []))
+        if live is not None:
+            live.keep_result("scorm-course-part", (module.id, package), found)
+    return found
 
 
 class _Scorm:
