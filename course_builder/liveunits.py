@@ -88,6 +88,18 @@ class LiveUnits:
 
 
 
+def remembered(cache, what: str, inputs: tuple, compute):
+    """compute(), or in a long-running process what it gave for the same inputs last time (cache.live)."""
+    live = cache.live
+    if live is None:
+        return compute()
+    found = live.result(what, inputs)
+    if found is None:
+        found = compute()
+        live.keep_result(what, inputs, found)
+    return found
+
+
 def stat_identity(path: str | Path) -> tuple | None:
     """What tells one file's version from another without reading it."""
     # Not the change time: linking the file into the next staging folder and deleting the replaced

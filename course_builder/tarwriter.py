@@ -19,6 +19,7 @@ from typing import Iterable
 
 from .atomic import write_atomically
 from .cache import NO_CACHE, Cache
+from .liveunits import remembered
 
 FIXED_MTIME = 1356998400  # 2013-01-01 00:00 UTC, the time Moodle's own tgz packer gives its folders
 
@@ -116,18 +117,15 @@ def _compressed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cach
     # A long-running process finds the run by its entries (bytes objects hash once and compare by
     # identity first) without hashing every entry's content again: most of a backup's entries are
     # the very objects of the last build.
-    live = cache.live
-    found = live.result(_RUN_NAMESPACE, (mtime, run)) if live is not None else None
-    if found is not None:
-        return found
+    return remembered(cache, _RUN_NAMESPACE, (mtime, run), lambda: _hashed_run(run, mtime, cache))
+
+
+def _hashed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cache) -> tuple[bytes, int, int]:
     h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
     if cache.enabled:
         for name, data in run:
             h.update(b"\0" + name.encode("utf-8") + b"\0" + (b"/" if data is None else hashlib.sha256(data).digest()))
-    result = _compressed(h, lambda: b"".join(_segment(name, data, mtime) for name, data in run), cache)
-    if live is not None:
-        live.keep_result(_RUN_NAMESPACE, (mtime, run), result)
-    return result
+    return _compressed(h, lambda: b"".join(_segment(name, data, mtime) for name, data in run), cache)
 
 
 def _compressed_piece(raw: bytes, cache: Cache) -> tuple[bytes, int, int]:

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ... import player
 from ...cache import NO_CACHE, Cache
+from ...liveunits import remembered
 from ...model import Course, Module
 from ...units import TEMPLATES, Units, memo
 from ...worksheets import worksheet_files, worksheet_inputs
@@ -150,13 +151,8 @@ def _course_part(course: Course, module: Module, package: bytes, cache: Cache) -
     """The module package's members and its SCO's facts but the file list (which depends on the modules
     before it). The package's manifest carries those facts, so a long-running process takes them from
     its last build while the package is the same bytes (liveunits.py)."""
-    live = cache.live
-    found = live.result("scorm-course-part", (module.id, package)) if live is not None else None
-    if found is None:
-        found = (members(package), _sco(course, module, []))
-        if live is not None:
-            live.keep_result("scorm-course-part", (module.id, package), found)
-    return found
+    return remembered(cache, "scorm-course-part", (module.id, package),
+                      lambda: (members(package), _sco(course, module, [])))
 
 
 class _Scorm:
