@@ -114,6 +114,7 @@ class WatchedBuild:
                 await asyncio.to_thread(self.rebuild)
 
         async def changed(paths: set[str]) -> None:
+            self.warm.changed(paths)  # told before the rebuild it starts: that rebuild reads what they touched
             await rebuild()
 
         watcher = asyncio.create_task(watch(self.root, SourceFilter(self.root, lambda: self.source_names), changed,

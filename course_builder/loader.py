@@ -211,6 +211,7 @@ class Loader:
         pack_name = f"sources:{self.root}"
         self.parsed = warm.pack(pack_name) if warm is not None else Pack(cache, pack_name)
         self._resolved: list[tuple[str, SourceLoc, str, Path, Asset]] | None = None
+        self.memo_keys: list[str] = []  # content keys of the files parsed or found so far
 
     def read(self, path: Path) -> SourceFile | None:
         return self.sources.read(path) if self.warm is None else self.warm.read(self.sources, path)
@@ -225,6 +226,8 @@ class Loader:
         the course's text order wants them. parse() may only depend on the source file and
         key_parts and report through self.diagnostics, self.texts and self.resolve."""
         key, parsed = self._known(kind, source, key_parts)
+        if key:
+            self.memo_keys.append(key)
         if parsed is not None and all(self._resolve(*ref, base)[0] == asset for *ref, base, asset in parsed.resolved):
             if self.warm is not None:
                 self.warm.parsed.put(key, parsed)
@@ -296,6 +299,28 @@ class Loader:
                 "keep media inside the course, e.g. in the module's media/ folder")
         return Asset(src=src, path=inside, rel=self.sources.rel(inside), loc=loc, alt=alt), None
 
+    def replayed(self, what: str, folder: Path, key, load):
+        """load(), or in a watching process what it gave last time (with its diagnostics and texts) while
+        the watcher reported nothing in folder since and key is equal (warm.py). A load that met a
+        symbolic link is not kept: the watcher would not see its target change."""
+        if self.warm is None or not self.warm.watched:
+            return load()
+
+        def recorded():
+            marks = len(self.diagnostics), len(self.texts), len(self.memo_keys), self.sources.links_seen
+            value = load()
+            record = value, self.diagnostics[marks[0]:], self.texts[marks[1]:], self.memo_keys[marks[2]:]
+            del self.diagnostics[marks[0]:], self.texts[marks[1]:]
+            return record, self.sources.links_seen == marks[3]
+
+        value, diagnostics, texts, keys = self.warm.replay(what, folder, key, recorded)
+        self.diagnostics.extend(diagnostics)
+        self.texts.extend(texts)
+        for key in keys:  # what the files parsed into stays in the tables as if they had been read
+            self.parsed.keep(key)
+            self.warm.parsed.get(key)
+        return value
+
     def links(self, refs: list[Ref]) -> list[Link]:
         return [Link(href=r.target, loc=r.loc) for r in refs]
 
@@ -348,7 +373,8 @@ class Loader:
                 continue
             if not entry.is_dir():
                 continue
-            module = self.load_module(path, index)
+            module = (self.load_module(path, index) if entry.is_symlink() else
+                      self.replayed("module", path, index, lambda: self.load_module(path, index)))
             if module is not None:
                 modules.append(module)
         modules.sort(key=lambda m: (m.order, m.slug))
@@ -468,9 +494,12 @@ class Loader:
         return modules_by_slug.get(parent)
 
     def load_assessments(self, course: Course) -> tuple[list[Quiz], list[Task]]:
+        by_slug = {m.slug: m.id for m in course.modules}
+        return self.replayed("assessments", self.root / "assessments", by_slug, lambda: self._load_assessments(by_slug))
+
+    def _load_assessments(self, by_slug: dict[str, str]) -> tuple[list[Quiz], list[Task]]:
         quizzes: list[Quiz] = []
         tasks: list[Task] = []
-        by_slug = {m.slug: m.id for m in course.modules}
         for path in self.sources.walk(self.root / "assessments", ".md"):
             source = self.read(path)
             if source is None:
@@ -575,9 +604,10 @@ def load(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> 
     warm: what a long-running process keeps between loads (warm.py); its cache is the one used, and it
     writes it at its close()."""
     if warm is not None:
-        warm.next_run()
         cache = warm.cache
     loader = Loader(root, cache, warm)
+    if warm is not None:
+        warm.next_run(loader.root)
     result = loader.load()
     if warm is None:
         loader.parsed.save()

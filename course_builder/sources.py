@@ -30,6 +30,7 @@ class Sources:
         self.root = root.resolve()
         self._prefix = os.path.join(str(self.root), "")
         self.diagnostics: list[Diagnostic] = []
+        self.links_seen = 0  # symbolic links met so far (a watcher does not see their targets change)
 
     def rel(self, path: Path) -> str:
         # As path.relative_to(root).as_posix(), by string: a course has thousands of files, and
@@ -59,6 +60,7 @@ class Sources:
         """False (with a diagnostic) for a symlink that loops or points outside the course."""
         if not path.is_symlink():
             return True
+        self.links_seen += 1
         try:
             target = path.resolve(strict=True)
         except (OSError, RuntimeError):

@@ -11,12 +11,21 @@ Results stay those of a cold run: an entry is found by the same content key as i
 and a file is only taken as unchanged while its size, modification and change times and inode are
 (a file changed within the last two seconds is read again, as git does for "racily clean" files:
 a file system with coarse timestamps could show an edit with the old ones).
+
+A process that watches the folder knows more: it tells the warm state every path the watcher
+reported (changed()). From the second load after the first report on, a file or module folder that
+no report touched since the last load is taken as it was, without even a stat: a module is then its
+last load's node with the same diagnostics and texts. Reports cover writes, creations, deletions
+and renames; a folder reported as a whole (created, renamed, the course folder come back) counts
+for everything below it. What a report cannot show (a symbolic link's target outside the watched
+folder changing) is ruled out: a module that holds links is always loaded again.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -43,9 +52,31 @@ class WarmState:
         self.files: dict[str, tuple[tuple, SourceFile | None, list]] = {}  # path → (stat, read result, diagnostics)
         self.keys: dict[tuple, tuple[str, str]] = {}  # (kind, file, key parts) → (text, content key)
         self.modules: dict[str, tuple[tuple, object]] = {}  # module folder → (parts, Module)
+        # What the watcher reported since the current load began, and what the current load goes by:
+        # None where nothing is known (no watcher yet, or its first report since the last load).
+        self._reported: set[str] | None = None
+        self.watched = False
+        self._lock = threading.Lock()
+        self.changes: Changes | None = None
+        self.loads: dict[tuple[str, str], tuple] = {}  # (what, folder) → (key, what its load gave)
+        self._loads_used: set[tuple[str, str]] = set()
 
-    def next_run(self) -> None:
-        """Start a rebuild: what the last one did not use is let go with this one."""
+    def changed(self, paths) -> None:
+        """The watcher's report of changed paths (absolute, as it watches the course folder)."""
+        with self._lock:
+            if self._reported is not None:
+                self._reported.update(paths)
+            self.watched = True
+
+    def next_run(self, root: Path | None = None) -> None:
+        """Start a rebuild of the course at root: what the last one did not use is let go with this one."""
+        with self._lock:
+            reported, self._reported = self._reported, (set() if self.watched else None)
+        self.changes = Changes(root, reported) if reported is not None and root is not None else None
+        if self.changes is not None and not self.changes.known:
+            self.changes = None
+        self.loads = {where: self.loads[where] for where in self._loads_used if where in self.loads}
+        self._loads_used = set()
         self.parsed.next_run()
         self.cache.next_run()
         self.cache.live.next_run()
@@ -68,14 +99,19 @@ class WarmState:
         return self.packs[name]
 
     def read(self, sources: Sources, path: Path) -> SourceFile | None:
-        """sources.read(path), from memory while the file's stat is unchanged (diagnostics included)."""
+        """sources.read(path), from memory while no report touched the file or, without reports, while
+        its stat is unchanged (diagnostics included)."""
+        key = os.fspath(path)
+        if self.changes is not None and key in self.files and self.changes.untouched(key):
+            known = self.files[key]
+            sources.diagnostics.extend(known[2])
+            return known[1]
         try:
             st = os.lstat(path)
         except OSError:
             st = None
         # Links are read each time: where they point may change without their own stat changing.
         trusted = st is not None and stat.S_ISREG(st.st_mode) and time.time_ns() - st.st_mtime_ns > RACY_NS
-        key = os.fspath(path)
         if trusted:
             identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             known = self.files.get(key)
@@ -108,3 +144,44 @@ class WarmState:
         module = make()
         self.modules[os.fspath(folder)] = (parts, module)
         return module
+
+    def replay(self, what: str, folder: Path, key, load):
+        """What load() gave for folder the last time with an equal key, while no report touched folder
+        since; else load(). load() returns (what it gave, whether that may be kept)."""
+        where = (what, os.fspath(folder))
+        self._loads_used.add(where)
+        known = self.loads.get(where)
+        if known is not None and self.changes is not None and known[0] == key and self.changes.untouched(where[1]):
+            return known[1]
+        record, keep = load()
+        if keep:
+            self.loads[where] = (key, record)
+        else:
+            self.loads.pop(where, None)
+        return record
+
+
+class Changes:
+    """The paths reported between two loads of the course at root, asked per file or folder."""
+
+    def __init__(self, root: Path, reported: set[str]):
+        self.root = os.fspath(root)
+        self.reported = {os.path.normpath(path) for path in reported}
+        # A report outside the course folder means the watcher sees the folder by another name (a link
+        # on the way): then nothing is known.
+        self.known = all(path == self.root or path.startswith(self.root + "/") for path in self.reported)
+        self.below: set[str] = set()  # every reported path and every folder above one
+        for path in self.reported:
+            while path not in self.below and len(path) >= len(self.root):
+                self.below.add(path)
+                path = os.path.dirname(path)
+
+    def untouched(self, path: str) -> bool:
+        """True if no report names path, a file or folder below it, or a folder above it."""
+        if path in self.below:
+            return False
+        while len(path) > len(self.root):
+            path = os.path.dirname(path)
+            if path in self.reported:
+                return False
+        return True

@@ -43,24 +43,32 @@ def append(path: Path, text: str) -> None:
 
 
 def changes(root: Path):
-    """(name, change) pairs: every kind of edit a designer makes while a process watches."""
+    """(name, change, paths a watcher reports) triples: every kind of edit a designer makes while a process watches."""
     lesson, quiz, media = root / LESSON, root / QUIZ, root / MEDIA
     quiz_text = quiz.read_text(encoding="utf-8")
-    yield "nothing", lambda: None
-    yield "a lesson edited", lambda: append(lesson, "\nEin neuer Absatz über Netzwerkpflege.\n")
-    yield "a picture replaced", lambda: media.write_bytes(media.read_bytes().replace(b"</svg>", b"<!-- neu --></svg>"))
-    yield "a quiz broken", lambda: quiz.write_text(quiz_text.replace("## single:", "## singel:", 1), encoding="utf-8")
-    yield "the quiz fixed", lambda: quiz.write_text(quiz_text, encoding="utf-8")
-    yield "a lesson added", lambda: shutil.copy(lesson, lesson.with_name("09-neu.md"))
-    yield "a lesson deleted", lambda: lesson.with_name("09-neu.md").unlink()
-    yield "the glossary edited", lambda: append(root / "glossary.yaml", "\n- term: Netzwerkabend\n  definition: Ein Treffen.\n")
-    yield "a module renamed", lambda: (root / "modules/06-oeffentlichkeitsarbeit").rename(root / "modules/07-oeffentlichkeitsarbeit")
+    added = lesson.with_name("09-neu.md")
+    renamed = root / "modules/06-oeffentlichkeitsarbeit", root / "modules/07-oeffentlichkeitsarbeit"
+    yield "nothing", lambda: None, []
+    yield "a lesson edited", lambda: append(lesson, "\nEin neuer Absatz über Netzwerkpflege.\n"), [lesson]
+    yield "a picture replaced", lambda: media.write_bytes(media.read_bytes().replace(b"</svg>", b"<!-- neu --></svg>")), [media]
+    yield "a quiz broken", lambda: quiz.write_text(quiz_text.replace("## single:", "## singel:", 1), encoding="utf-8"), [quiz]
+    yield "the quiz fixed", lambda: quiz.write_text(quiz_text, encoding="utf-8"), [quiz]
+    yield "a lesson added", lambda: shutil.copy(lesson, added), [added]
+    yield "a lesson deleted", lambda: added.unlink(), [added]
+    yield "the glossary edited", lambda: append(root / "glossary.yaml", "\n- term: Netzwerkabend\n  definition: Ein Treffen.\n"), \
+        [root / "glossary.yaml"]
+    yield "a module renamed", lambda: renamed[0].rename(renamed[1]), renamed
 
 
-def test_warm_rebuilds_equal_cold_runs_after_every_kind_of_edit(course_dir: Path, tmp_path: Path):
+@pytest.mark.parametrize("reported", [False, True], ids=["by stat", "by the watcher's reports"])
+def test_warm_rebuilds_equal_cold_runs_after_every_kind_of_edit(course_dir: Path, tmp_path: Path, reported: bool):
+    """By stat: a process that is not told what changed. Reported: one that is (course preview, build --watch),
+    which then takes every file and module folder no report names as it was."""
     warm = WarmState(Cache(tmp_path / "cache"))
-    for name, change in changes(course_dir):
+    for name, change, paths in changes(course_dir):
         change()
+        if reported:
+            warm.changed({os.fspath(path) for path in paths})
         course, diagnostics = check(course_dir, warm.cache, warm)
         cold_course, cold_diagnostics = check(course_dir)
         assert diagnostics == cold_diagnostics, name
@@ -92,6 +100,87 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_every_other_node(course
     changed = [new for old, new in zip(before.modules, after.modules) for new, old in zip(new.lessons, old.lessons)
                if new is not old]
     assert [lesson.path for lesson in changed] == [course_dir / LESSON]
+
+
+def test_told_what_changed_a_load_opens_and_stats_only_the_reported_files(course_dir: Path, monkeypatch):
+    """A watching process: no stat per source file, no listing of unchanged module folders; a module no
+    report touched is its last load's node (its diagnostics and texts come along: the equivalence test
+    above compares them with cold runs)."""
+    from course_builder import warm as warm_module
+    from course_builder.loader import load
+
+    warm = WarmState()
+    warm.changed(set())  # the watcher is up: from the next load on, reports are all there is
+    load(course_dir, warm=warm)
+    before = load(course_dir, warm=warm).course
+    opened, stated = [], []
+    original_read, original_lstat = Sources.read, warm_module.os.lstat
+    monkeypatch.setattr(Sources, "read", lambda self, path, *a: opened.append(self.rel(path)) or original_read(self, path, *a))
+    monkeypatch.setattr(warm_module.os, "lstat", lambda path: stated.append(os.fspath(path)) or original_lstat(path))
+
+    append(course_dir / LESSON, "\nEin neuer Absatz.\n")
+    warm.changed({os.fspath(course_dir / LESSON)})
+    after = load(course_dir, warm=warm).course
+
+    assert opened == [LESSON]
+    edited_folder = os.fspath((course_dir / LESSON).parent)
+    assert os.fspath(course_dir / LESSON) in stated
+    elsewhere = [p for p in stated if p.startswith(os.fspath(course_dir)) and not p.startswith(edited_folder)
+                 and not edited_folder.startswith(p + "/")]  # the folders above are resolved once per load
+    assert elsewhere == []
+    edited = next(m for m in after.modules if any(lesson.path == course_dir / LESSON for lesson in m.lessons))
+    for old, new in zip(before.modules, after.modules):
+        assert (new is old) == (new is not edited), new.id
+    assert after.quizzes is before.quizzes
+
+
+def test_a_module_that_holds_a_link_is_loaded_again_though_no_report_names_it(course_dir: Path):
+    """The watcher reports the link's target where it lies, not the link: such a module is never replayed."""
+    shared = course_dir / "texte"
+    shared.mkdir()
+    (shared / "gemeinsam.md").write_text("---\ntitle: Gemeinsam\nminutes: 5\n---\nErste Fassung.\n", encoding="utf-8")
+    module = course_dir / "modules/02-kommunikation"
+    (module / "09-gemeinsam.md").symlink_to(shared / "gemeinsam.md")
+    warm = WarmState()
+    warm.changed(set())
+    check(course_dir, warm=warm)
+    check(course_dir, warm=warm)
+    (shared / "gemeinsam.md").write_text("---\ntitle: Gemeinsam\nminutes: 5\n---\nZweite Fassung.\n", encoding="utf-8")
+    warm.changed({os.fspath(shared / "gemeinsam.md")})
+    course, _ = check(course_dir, warm=warm)
+    lesson = next(l for m in course.modules for l in m.lessons if l.path.name == "09-gemeinsam.md")
+    assert "Zweite Fassung" in lesson.body.html
+
+
+def test_reports_about_another_folder_than_the_loaded_one_count_as_unknown(course_dir: Path, tmp_path: Path):
+    """A watcher that sees the course by another name (a link on the way) reports paths the loader does not
+    know: then nothing is taken as unchanged."""
+    link = tmp_path / "kurs-link"
+    link.symlink_to(course_dir)
+    warm = WarmState()
+    warm.changed(set())
+    check(course_dir, warm=warm)
+    check(course_dir, warm=warm)
+    append(course_dir / LESSON, "\nNeu über den Link.\n")
+    warm.changed({os.fspath(link / LESSON)})
+    course, _ = check(course_dir, warm=warm)
+    assert "Neu über den Link" in next(l for m in course.modules for l in m.lessons if l.path == course_dir / LESSON).body.html
+
+
+def test_rebuilds_told_what_changed_leave_the_cache_whole_for_the_next_process(course_dir: Path, tmp_path: Path):
+    """Modules taken from the last load still count as used: closing the process keeps their parsed files."""
+    cache_dir = tmp_path / "cache"
+    warm = WarmState(Cache(cache_dir))
+    warm.changed(set())
+    for text in ("", "\nEins.\n", "\nZwei.\n", "\nDrei.\n"):
+        if text:
+            append(course_dir / LESSON, text)
+            warm.changed({os.fspath(course_dir / LESSON)})
+        check(course_dir, warm=warm)
+    warm.close()
+    fresh = Cache(cache_dir)
+    check(course_dir, fresh)
+    assert fresh.misses == 0 and fresh.hits > 0
 
 
 def test_a_file_changed_without_a_new_size_or_mtime_is_read_again(course_dir: Path):

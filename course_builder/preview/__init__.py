@@ -129,6 +129,7 @@ async def _serve(live: LivePreview, attempts: AttemptStore, sock: socket.socket,
     rebuilding = asyncio.Lock()
 
     async def changed(paths: set[str]) -> None:
+        live.warm.changed(paths)  # told before the rebuild it starts: that rebuild reads what they touched
         async with rebuilding:
             await asyncio.to_thread(live.rebuild)
             live.publish()
