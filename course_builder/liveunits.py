@@ -32,6 +32,7 @@ class LiveUnits:
         # An output file's path → (stat identity, bytes), as this build and the last one left it.
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
+        self.archives: dict[tuple, object] = {}  # (first names, mtime) → the last tar.gz's layout (tarwriter.py)
 
     def next_run(self) -> None:
         self.results.next_run()

@@ -55,36 +55,118 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     ends after an entry whose name hashes to 0 mod RUN_SPREAD, and a large entry (a SCORM package, a
     video) is a run of its own; where runs end depends on each entry alone, so one changed entry
     changes one run. A very large entry (files.xml of a big course) is compressed in pieces (_chunks).
+    A long-running process keeps the last archive's layout (_Layout) and compresses only the runs
+    whose entries are other objects than last time.
     """
     items = dict()
     for name, data in entries:
         if name in items:
             raise ValueError(f"duplicate tar entry name {name}")
         items[name] = data
-    order = [n for n in first if n in items]
-    rest = sorted([n for n in items if n not in first] + folders_of(items))
-    runs: list[list[tuple[str, bytes | None]]] = [[]]
-    for name in order + rest:
-        data = None if name.endswith("/") else items[name]
-        large = data is not None and len(data) >= LARGE_ENTRY
-        if large and runs[-1]:
-            runs.append([])
-        runs[-1].append((name, data))
-        if large or zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0:
-            runs.append([])
-    parts, crc, size = [], 0, 0
-    for run in runs:
-        if len(run) == 1 and run[0][1] is not None and len(run[0][1]) >= 2 * CHUNK:
-            compressed = [_compressed_piece(piece, cache) for piece in _chunks(_segment(*run[0], mtime))]
-        else:
-            compressed = [_compressed_run(run, mtime, cache)]
-        for deflated, run_crc, run_size in compressed:
-            parts.append(deflated)
-            crc, size = crc32_combine(crc, run_crc, run_size), size + run_size
+    live = cache.live
+    last = live.archives.get((first, mtime)) if live is not None else None
+    layout = last.same_names(items) if last is not None else None
+    if layout is None:
+        layout = _Layout.of(items, first)
+    parts = layout.compress(last, mtime, cache)
+    if live is not None:
+        live.archives[(first, mtime)] = layout
+    crc, size = layout.checksum(last)
     end, end_crc = _end_of_archive(size)
-    parts.append(_deflate(end) + _FINAL_BLOCK)
     crc, size = crc32_combine(crc, end_crc, len(end)), size + len(end)
-    return _GZIP_HEADER + b"".join(parts) + struct.pack("<LL", crc, size & 0xFFFFFFFF)
+    return b"".join((_GZIP_HEADER, *parts, _deflate(end), _FINAL_BLOCK, struct.pack("<LL", crc, size & 0xFFFFFFFF)))
+
+
+def _large(data: bytes | None) -> bool:
+    return data is not None and len(data) >= LARGE_ENTRY
+
+
+class _Layout:
+    """An archive's entries in order (data None for a folder), cut into runs of entries, with each run's
+    compressed parts (deflated, crc32, length) and the running checksum after each part."""
+
+    def __init__(self, names: list[str], datas: list[bytes | None], starts: list[int]):
+        self.names, self.datas, self.starts = names, datas, starts  # a run is names[starts[r]:starts[r + 1]]
+        self.parts: list[list[tuple[bytes, int, int]]] = []
+        self.runs: dict[tuple, tuple] = {}  # (names, data ids) → (data, parts) of each run
+        self.pieces: dict[str, list[tuple[bytes, tuple]]] = {}  # a large entry's → (raw piece, compressed)
+        self.sums: list[tuple[int, int]] = []  # (crc32, length) of the tar bytes up to the end of each part
+
+    @classmethod
+    def of(cls, items: dict[str, bytes], first: tuple[str, ...]) -> "_Layout":
+        names = [n for n in first if n in items]
+        names += sorted([n for n in items if n not in first] + folders_of(items))
+        datas = [None if name.endswith("/") else items[name] for name in names]
+        starts = [0]
+        for i, (name, data) in enumerate(zip(names, datas)):
+            large = _large(data)
+            if large and starts[-1] != i:
+                starts.append(i)
+            if large or zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0:
+                starts.append(i + 1)
+        if starts[-1] != len(names):
+            starts.append(len(names))
+        return cls(names, datas, starts)
+
+    def same_names(self, items: dict[str, bytes]) -> "_Layout | None":
+        """This layout with items' data if items has the same names and no entry became or stopped being large."""
+        if len(items) + sum(1 for d in self.datas if d is None) != len(self.names):
+            return None
+        try:
+            datas = [None if data is None else items[name] for name, data in zip(self.names, self.datas)]
+        except KeyError:
+            return None
+        if any(new is not old and _large(new) != _large(old) for new, old in zip(datas, self.datas)):
+            return None
+        return _Layout(self.names, datas, self.starts)
+
+    def compress(self, last: "_Layout | None", mtime: int, cache: Cache) -> list[bytes]:
+        """The deflated parts of every run. A run of the same names and data objects as one of last's is
+        not looked at again (names and data ids make its key; the entry holds the data, so an id cannot
+        have been reused)."""
+        known = last.runs if last is not None else {}
+        for r in range(len(self.starts) - 1):
+            names = tuple(self.names[self.starts[r]:self.starts[r + 1]])
+            datas = tuple(self.datas[self.starts[r]:self.starts[r + 1]])
+            key = (names, tuple(map(id, datas)))
+            found = known.get(key)
+            if found is None:
+                found = (datas, self._compress_run(list(zip(names, datas)), last, mtime, cache))
+            elif names[0] in last.pieces:
+                self.pieces[names[0]] = last.pieces[names[0]]
+            self.runs[key] = found
+            self.parts.append(found[1])
+        return [deflated for run in self.parts for deflated, _, _ in run]
+
+    def _compress_run(self, run: list[tuple[str, bytes | None]], last: "_Layout | None", mtime: int,
+                      cache: Cache) -> list[tuple[bytes, int, int]]:
+        name, data = run[0]
+        if len(run) > 1 or data is None or len(data) < 2 * CHUNK:
+            return [_compressed_run(run, mtime, cache)]
+        # A piece equal to the one at its place last time is not hashed again (comparing is cheaper).
+        before = last.pieces.get(name, []) if last is not None else []
+        pieces = []
+        for i, raw in enumerate(_chunks(_segment(name, data, mtime))):
+            same = i < len(before) and before[i][0] == raw
+            pieces.append((raw, before[i][1] if same else _compressed_piece(raw, cache)))
+        self.pieces[name] = pieces
+        return [compressed for _, compressed in pieces]
+
+    def checksum(self, last: "_Layout | None") -> tuple[int, int]:
+        """crc32 and length of the whole tar stream but its end, combined from the parts' (from the first
+        part that differs from last's on: the sums before it are last's)."""
+        flat = [part for run in self.parts for part in run]
+        reuse = 0
+        if last is not None:
+            before = [part for run in last.parts for part in run]
+            while reuse < min(len(flat), len(before)) and flat[reuse] is before[reuse]:
+                reuse += 1
+        self.sums = last.sums[:reuse] if reuse else []
+        crc, size = self.sums[-1] if self.sums else (0, 0)
+        for _, part_crc, part_size in flat[reuse:]:
+            crc, size = crc32_combine(crc, part_crc, part_size), size + part_size
+            self.sums.append((crc, size))
+        return crc, size
 
 
 def _chunks(raw: bytes) -> list[bytes]:
@@ -176,7 +258,8 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     n = 0
     while len2:
         if len2 & 1:
-            crc1 = _gf2_times(_zeros_operator(n), crc1)
+            t0, t1, t2, t3 = _zeros_tables(n)
+            crc1 = t0[crc1 & 0xFF] ^ t1[(crc1 >> 8) & 0xFF] ^ t2[(crc1 >> 16) & 0xFF] ^ t3[crc1 >> 24]
         len2 >>= 1
         n += 1
     return crc1 ^ crc2
@@ -203,6 +286,22 @@ def _zeros_operator(n: int) -> list[int]:
         return op
     half = _zeros_operator(n - 1)
     return [_gf2_times(half, half[k]) for k in range(32)]
+
+
+@lru_cache(maxsize=None)
+def _zeros_tables(n: int) -> tuple[list[int], ...]:
+    """_zeros_operator(n) as four tables, one per byte of the state: applying it is four lookups
+    instead of a pass over 32 bits (a big archive combines a thousand runs' checksums)."""
+    op = _zeros_operator(n)
+    tables = []
+    for byte in range(4):
+        columns = op[8 * byte:8 * byte + 8]
+        table = [0] * 256
+        for value in range(1, 256):
+            low = value & -value
+            table[value] = table[value ^ low] ^ columns[low.bit_length() - 1]
+        tables.append(table)
+    return tuple(tables)
 
 
 def write_tar_gz(target: Path, entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = ()) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import tarfile
+import zlib
 from pathlib import Path
 
 from course_builder import tarwriter
@@ -68,3 +69,43 @@ def test_a_long_shift_is_correct_though_not_cheap(tmp_path: Path):
 
 def test_folders_are_listed_once_with_their_parents():
     assert folders_of(["a/b/c.txt", "x.txt", "a/d/e/f", "a/b/z"]) == ["a/", "a/b/", "a/d/", "a/d/e/"]
+
+
+def test_crc32_combine_gives_the_checksum_of_the_joined_bytes():
+    rnd = random.Random(7)
+    for _ in range(200):
+        a, b = rnd.randbytes(rnd.randrange(0, 5000)), rnd.randbytes(rnd.randrange(0, 200_000))
+        assert tarwriter.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_a_long_running_process_compresses_only_the_runs_whose_entries_changed(tmp_path: Path, monkeypatch):
+    """With a live table (cache.live, as a watching process has) the last archive's runs are found by
+    their entries' identity; the archive equals a cold one after the edit, after a new name, after a
+    removed one and after an entry that became large."""
+    from course_builder.liveunits import LiveUnits
+
+    rnd = random.Random(3)
+    entries = {f"activities/page_{i}/{name}": rnd.randbytes(200)
+               for i in range(300) for name in ("module.xml", "page.xml", "inforef.xml")}
+    entries["files.xml"] = _files_xml(20000)
+    cache = Cache(tmp_path / "cache")
+    cache.keep_in_memory()
+    cache.live = LiveUnits()
+    tar_gz_bytes(entries.items(), first=("files.xml",), cache=cache)
+
+    raw_sizes: list[int] = []
+    original = tarwriter._deflate
+    monkeypatch.setattr(tarwriter, "_deflate", lambda raw: raw_sizes.append(len(raw)) or original(raw))
+    edits = [("edit", lambda e: e.__setitem__("activities/page_150/page.xml", b"<page>neu</page>")),
+             ("new name", lambda e: e.__setitem__("files/ab/abcdef", b"x" * 100)),
+             ("removed", lambda e: e.pop("activities/page_7/inforef.xml")),
+             ("became large", lambda e: e.__setitem__("activities/page_8/page.xml", rnd.randbytes(40_000)))]
+    for name, edit in edits:
+        edit(entries)
+        raw_sizes.clear()
+        warm = tar_gz_bytes(entries.items(), first=("files.xml",), cache=cache)
+        compressed = list(raw_sizes)
+        assert warm == tar_gz_bytes(entries.items(), first=("files.xml",)), name
+        assert _read(warm) == entries, name
+        if name == "edit":  # one small run and the archive's end; files.xml is the same object
+            assert sum(compressed[:-1]) < 40 * 512 and len(compressed) <= 3, compressed
