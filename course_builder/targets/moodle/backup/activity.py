@@ -3,8 +3,9 @@ body its type's module made), inforef.xml, grades.xml and the files that say not
 
 from __future__ import annotations
 
-from dataclasses import astuple
+from dataclasses import fields
 from functools import lru_cache
+from operator import attrgetter
 
 from ..backup_xml import NULL, El, document, el
 from . import grades
@@ -60,9 +61,14 @@ def files(b: Backup, a: Activity) -> dict[str, bytes]:
         f"{d}/module.xml": a.documents["module.xml"],
         f"{d}/{a.modname}.xml": a.documents[f"{a.modname}.xml"],
         f"{d}/inforef.xml": a.documents["inforef.xml"],
-        f"{d}/grades.xml": _grades_xml(b.now, tuple(astuple(g) for g in a.grade_items)),
+        f"{d}/grades.xml": _grades_xml(b.now, tuple(map(_grade_item_fields, a.grade_items))),
         **{f"{d}/{name}": data for name, data in _EMPTY_ACTIVITY_FILES.items()},
     }
+
+
+# A grade item's fields as a tuple (all plain values): dataclasses.astuple copies each deeply, which a
+# backup of 1,000 activities would pay on every build.
+_grade_item_fields = attrgetter(*(f.name for f in fields(GradeItem)))
 
 
 @lru_cache(maxsize=8192)
