@@ -63,7 +63,7 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
     if cache.enabled:
         options = dataclasses.replace(options, cache=cache)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, leftovers = [], []
     # Replaced folders are deleted while the next target builds (deleting a large site is slow disk work).
     local = ThreadPoolExecutor(max_workers=1) if wait_for_cleanup else contextlib.nullcontext(_cleaner())
     with local as deleter, templates_cached_in(options.cache):
@@ -86,8 +86,15 @@ def build(course: Course, target_names: list[str], out: Path, options: targets.B
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             if replaced is not None:
-                deleter.submit(shutil.rmtree, replaced, ignore_errors=True)
+                if wait_for_cleanup:
+                    deleter.submit(shutil.rmtree, replaced, ignore_errors=True)
+                else:
+                    leftovers.append(replaced)
             written.append(final)
+    # A long-running process deletes after the last target: the deleting thread would otherwise take
+    # turns at the interpreter lock with the next target's build, which is what the designer waits for.
+    for replaced in leftovers:
+        deleter.submit(shutil.rmtree, replaced, ignore_errors=True)
     return written
 
 
