@@ -131,6 +131,7 @@ def preview_rebuilds(root: Path, work: Path, edits: int) -> list[float]:
         for i in range(edits):
             time.sleep(0.3)
             lesson.write_text(original + f"\nEin geänderter Absatz, Fassung {i}.\n", encoding="utf-8")
+            live.warm.changed({os.fspath(lesson)})  # what the preview's file watcher reports before it rebuilds
             result = live.rebuild()
             if result.changed != [module.id]:
                 raise SystemExit(f"preview rebuilt {result.changed}, not {module.id}")

@@ -102,6 +102,37 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_every_other_node(course
     assert [lesson.path for lesson in changed] == [course_dir / LESSON]
 
 
+@pytest.mark.parametrize("reported", [False, True], ids=["by stat", "by the watcher's reports"])
+def test_findings_kept_with_their_nodes_follow_every_edit_a_check_reads(course_dir: Path, reported: bool):
+    """Checks keep a node's findings with the node and the other nodes they read (checks.node_findings):
+    an edit of one of those (the quiz's module, a link's target text) must bring new findings."""
+    lesson, module_yaml = course_dir / LESSON, course_dir / "modules/02-kommunikation/module.yaml"
+    yaml_text = module_yaml.read_text(encoding="utf-8")
+    edits = [
+        ("a broken anchor", lambda: append(lesson, "\nSiehe [unten](#gibt-es-nicht).\n"), lesson, "LNK002"),
+        ("its heading added", lambda: append(lesson, "\n## Gibt es nicht\n\nText.\n"), lesson, None),
+        ("a pass mark above 100", lambda: module_yaml.write_text(yaml_text.replace("pass_mark: 70", "pass_mark: 150"),
+                                                                 encoding="utf-8"), module_yaml, "PASS001"),
+        ("an objective a quiz names removed", lambda: module_yaml.write_text(
+            yaml_text.replace("  - id: anspruchsgruppen\n", "  - id: anspruchsgruppen-alt\n"), encoding="utf-8"),
+         module_yaml, "REF001"),
+        ("all fixed", lambda: module_yaml.write_text(yaml_text, encoding="utf-8"), module_yaml, None),
+    ]
+    warm = WarmState()
+    if reported:
+        warm.changed(set())
+    check(course_dir, warm=warm)
+    check(course_dir, warm=warm)
+    for name, edit, path, expected in edits:
+        edit()
+        if reported:
+            warm.changed({os.fspath(path)})
+        _, diagnostics = check(course_dir, warm=warm)
+        assert diagnostics == check(course_dir)[1], name
+        codes = {diag.code.id for diag in diagnostics}
+        assert (expected in codes) if expected else not diagnostics, (name, codes)
+
+
 def test_told_what_changed_a_load_opens_and_stats_only_the_reported_files(course_dir: Path, monkeypatch):
     """A watching process: no stat per source file, no listing of unchanged module folders; a module no
     report touched is its last load's node (its diagnostics and texts come along: the equivalence test

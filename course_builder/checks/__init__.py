@@ -6,7 +6,7 @@ from typing import Callable, Iterable, TypeVar
 
 from ..diagnostics import Diagnostic
 from ..model import Course
-from ..nodememo import node_memo
+from ..nodememo import node_memo, same_objects
 
 T = TypeVar("T")
 
@@ -28,6 +28,16 @@ def per_node(nodes: Iterable[T], findings: Callable[[T], Iterable[Diagnostic]]) 
     for node in nodes:
         out += node_memo(kind, node, lambda node=node: tuple(findings(node)))
     return out
+
+
+def node_findings(kind: str, node, context: tuple, findings: Callable[[], Iterable[Diagnostic]]) -> tuple[Diagnostic, ...]:
+    """findings() for a node whose findings depend on the node and on context (the other nodes or values
+    they read, e.g. the quiz's module), remembered per node while context holds the same objects.
+    kind names the check; the memo holds context, so its objects cannot be replaced by others."""
+    holder = node_memo(f"findings:{kind}", node, lambda: [None, None])
+    if holder[1] is None or not same_objects(holder[0], context):
+        holder[:] = [context, tuple(findings())]
+    return holder[1]
 
 
 def run_checks(course: Course) -> list[Diagnostic]:

@@ -11,7 +11,8 @@ from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..model import Asset, Course, Link
 from ..scaffold import placeholder_sentences
-from . import check
+from ..nodememo import node_memo
+from . import check, per_node
 
 _SVG_UNSAFE = re.compile(rb"<\s*script\b|\son[a-z]+\s*=|javascript:|<\s*foreignObject\b", re.I)
 _PLACEHOLDER_WORDS = ("lorem ipsum", "lorem", "todo", "tbd", "xxx", "fixme")
@@ -62,30 +63,57 @@ class _LinkTargets:
     file exactly as the loader found it (no '..', which a folder link would change) is looked up
     directly, and only the others are resolved (all of them on the first, then from a table)."""
 
-    def __init__(self, course: Course):
-        self.as_loaded: dict[str, set[str]] = {}
-        for m in course.modules:
-            for lesson in m.lessons:
-                self.as_loaded[str(lesson.path)] = {slug for slug, _ in lesson.headings}
-        for item in [*course.tasks, *course.quizzes]:
-            self.as_loaded[str(item.path)] = set()
-        self._resolved: dict[Path, set[str]] | None = None
+    _last: "_LinkTargets | None" = None
+
+    def __init__(self, as_loaded: dict[str, frozenset[str]]):
+        self.as_loaded = as_loaded
+        self.parts: list[tuple] = []
+        self._resolved: dict[Path, frozenset[str]] | None = None
+
+    @classmethod
+    def of(cls, course: Course) -> "_LinkTargets":
+        """The targets of the course; the last check's object while they are the same, so that what a
+        text's links gave is remembered with it (the resolved table is made anew: links may have changed)."""
+        # Each module's texts with their anchors, kept on the module: after an edit only its part is new.
+        parts = [node_memo("link-targets", m, lambda m=m: tuple(
+            (str(lesson.path), frozenset(slug for slug, _ in lesson.headings)) for lesson in m.lessons))
+            for m in course.modules]
+        parts += [((str(item.path), frozenset()),) for item in [*course.tasks, *course.quizzes]]
+        last = cls._last
+        if last is not None and len(parts) == len(last.parts) and all(
+                new is old or new == old for new, old in zip(parts, last.parts)):
+            last.parts, last._resolved = parts, None
+            return last
+        cls._last = cls({path: anchors for part in parts for path, anchors in part})
+        cls._last.parts = parts
+        return cls._last
 
     @property
-    def resolved(self) -> dict[Path, set[str]]:
+    def resolved(self) -> dict[Path, frozenset[str]]:
         if self._resolved is None:
             self._resolved = {Path(path).resolve(): anchors for path, anchors in self.as_loaded.items()}
         return self._resolved
 
-    def find(self, path: Path) -> tuple[Path, set[str]] | None:
+    def find(self, path: Path) -> tuple[Path, frozenset[str]] | None:
         """(a path of the text, its anchors) for the text at path, or None."""
-        if ".." not in path.parts:
-            anchors = self.as_loaded.get(str(path))
-            if anchors is not None:
-                return path, anchors
+        anchors = self.named(path)
+        if anchors is not None:
+            return path, anchors
         real = path.resolve()
         anchors = self.resolved.get(real)
         return None if anchors is None else (real, anchors)
+
+    def named(self, path: Path) -> frozenset[str] | None:
+        """The anchors of the text at path if the link names it as loaded (no file system asked), else None."""
+        return None if ".." in path.parts else self.as_loaded.get(str(path))
+
+
+def _link_target(link: Link, source: Path) -> Path | None:
+    href = link.href
+    if not href or _SCHEME.match(href):
+        return None
+    path_part = href.partition("#")[0]
+    return source.parent / unquote(path_part) if path_part else source
 
 
 def _check_link(link: Link, source: Path, targets: _LinkTargets, out: list[Diagnostic]) -> None:
@@ -107,20 +135,39 @@ def _check_link(link: Link, source: Path, targets: _LinkTargets, out: list[Diagn
                           "anchors: " + ", ".join(sorted(anchors)[:8])))
 
 
+def _links_of(node, targets: _LinkTargets) -> list[Diagnostic]:
+    """The findings of a text's links. Remembered with the node while the targets are the same object and
+    every link named its text as loaded; a link that needs the file system (a '..', a missing or
+    downloadable file) is checked on every run."""
+    if not node.links:
+        return []
+    holder = node_memo("link-findings", node, lambda: [None, None])
+    if holder[0] is targets:
+        return holder[1]
+    out: list[Diagnostic] = []
+    for link in node.links:
+        _check_link(link, node.path, targets, out)
+    local = all((target := _link_target(link, node.path)) is None or targets.named(target) is not None
+                for link in node.links)
+    holder[:] = [targets, out] if local else [None, None]
+    return out
+
+
 @check
 def internal_links_resolve(course: Course) -> list[Diagnostic]:
-    targets = _LinkTargets(course)
+    targets = _LinkTargets.of(course)
     out: list[Diagnostic] = []
     for m in course.modules:
-        for lesson in m.lessons:
-            for link in lesson.links:
-                _check_link(link, lesson.path, targets, out)
-    for t in course.tasks:
-        for link in t.links:
-            _check_link(link, t.path, targets, out)
-    for q in course.quizzes:
-        for link in q.links:
-            _check_link(link, q.path, targets, out)
+        holder = node_memo("module-link-findings", m, lambda: [None, None])
+        if holder[0] is not targets:  # the module's findings, kept while every one of its texts' are
+            found = [diag for lesson in m.lessons for diag in _links_of(lesson, targets)]
+            holder[:] = [targets, found] if all(node_memo("link-findings", lesson, lambda: [None])[0] is targets
+                                                for lesson in m.lessons if lesson.links) else [None, None]
+            out += found
+        else:
+            out += holder[1]
+    for item in [*course.tasks, *course.quizzes]:
+        out += _links_of(item, targets)
     return out
 
 
@@ -219,6 +266,11 @@ def _wording_in(loc: d.SourceLoc, text: str, patterns: tuple, avoid: dict[str, s
 
 @check
 def modules_cite_sources(course: Course) -> list[Diagnostic]:
+    return per_node(course.modules, _cites_sources)
+
+
+def _cites_sources(m) -> list[Diagnostic]:
+    if m.spec.sources:
+        return []
     return [d.diag(d.MOD_NO_SOURCES, m.loc, f"module '{m.id}' lists no sources",
-                   "add 'sources:' to module.yaml (author, year, title, publisher or url) for every model and figure used")
-            for m in course.modules if not m.spec.sources]
+                   "add 'sources:' to module.yaml (author, year, title, publisher or url) for every model and figure used")]

@@ -10,12 +10,14 @@ warnings: a designer may have reasons; `checks: disable:` in course.yaml switche
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
+from itertools import chain
 
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..model import Answer, Course, Question, Quiz
-from . import check, per_node
+from ..nodememo import node_memo
+from . import check, node_findings, per_node
 
 ABSOLUTE_WORDS = frozenset({
     "immer", "nie", "niemals", "stets", "ausschließlich", "ausnahmslos", "keinesfalls", "jederzeit",
@@ -75,18 +77,23 @@ def right_answer_longest(course: Course) -> list[Diagnostic]:
     share = _settings(course).longest_right_share
     out = []
     for quiz in _auto_quizzes(course):
-        items = [q for q in quiz.questions if q.type == "single" and len(q.answers) >= 3]
-        if len(items) < 3:  # a quiz holds few single-choice items; three already show a habit
-            continue
-        longest = [q for q in items if _key_is_longest(q)]
-        if len(longest) / len(items) > share:
-            out.append(d.diag(
-                d.ITEM_LONGEST, longest[0].loc,
-                f"in {len(longest)} of {len(items)} single-choice questions of '{quiz.id}' the right answer is the "
-                f"longest option: {_examples(longest)}",
-                "test-wise learners pick the longest option; make distractors as detailed as the key, or shorten the key "
-                f"(threshold: checks.longest_right_share = {share:g})"))
+        out += node_findings("right-answer-longest", quiz, (share,), lambda quiz=quiz: _longest_keys_in(quiz, share))
     return out
+
+
+def _longest_keys_in(quiz: Quiz, share: float) -> list[Diagnostic]:
+    items = [q for q in quiz.questions if q.type == "single" and len(q.answers) >= 3]
+    if len(items) < 3:  # a quiz holds few single-choice items; three already show a habit
+        return []
+    longest = [q for q in items if _key_is_longest(q)]
+    if len(longest) / len(items) <= share:
+        return []
+    return [d.diag(
+        d.ITEM_LONGEST, longest[0].loc,
+        f"in {len(longest)} of {len(items)} single-choice questions of '{quiz.id}' the right answer is the "
+        f"longest option: {_examples(longest)}",
+        "test-wise learners pick the longest option; make distractors as detailed as the key, or shorten the key "
+        f"(threshold: checks.longest_right_share = {share:g})")]
 
 
 def _key_is_longest(q: Question) -> bool:
@@ -99,19 +106,26 @@ def _key_is_longest(q: Question) -> bool:
 def fixed_right_count(course: Course) -> list[Diagnostic]:
     """Across the course: multiple-response items that all have the same number of right options."""
     share = _settings(course).key_pattern_share
-    items = [q for quiz in _auto_quizzes(course) for q in quiz.questions if q.type == "multiple"]
-    if len(items) < MIN_ITEMS:
+    quizzes = _auto_quizzes(course)
+    # Each quiz's (right, options) pairs are kept with it: a course of 1,000 quizzes counts them after every edit.
+    patterns = [node_memo("right-count-patterns", quiz, lambda quiz=quiz: [
+        _right_count(q) for q in quiz.questions if q.type == "multiple"]) for quiz in quizzes]
+    total_items = sum(map(len, patterns))
+    if total_items < MIN_ITEMS:
         return []
-    patterns = Counter((sum(a.correct for a in q.answers), len(q.answers)) for q in items)
-    (right, total), count = patterns.most_common(1)[0]
-    if count / len(items) <= share:
+    (right, total), count = Counter(chain.from_iterable(patterns)).most_common(1)[0]
+    if count / total_items <= share:
         return []
-    same = [q for q in items if (sum(a.correct for a in q.answers), len(q.answers)) == (right, total)]
+    same = [q for quiz in quizzes for q in quiz.questions if q.type == "multiple" and _right_count(q) == (right, total)]
     return [d.diag(
         d.ITEM_RIGHT_COUNT, same[0].loc,
-        f"{count} of {len(items)} multiple-response questions have exactly {right} right of {total} options: {_examples(same)}",
+        f"{count} of {total_items} multiple-response questions have exactly {right} right of {total} options: {_examples(same)}",
         "learners who notice the pattern need not know the content; vary the number of right answers (1 to all) "
         f"(threshold: checks.key_pattern_share = {share:g})")]
+
+
+def _right_count(q: Question) -> tuple[int, int]:
+    return sum(a.correct for a in q.answers), len(q.answers)
 
 
 @check

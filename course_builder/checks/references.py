@@ -8,7 +8,8 @@ from typing import Iterable
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, SourceLoc
 from ..model import ID_PATTERN, Course
-from . import check
+from ..nodememo import node_memo
+from . import check, node_findings, per_node
 
 
 def _dangling(what: str, ref: str, known: Iterable[str], loc: SourceLoc) -> Diagnostic:
@@ -50,13 +51,16 @@ def ids_unique_and_well_formed(course: Course) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     modules = [(m.id, m.loc) for m in course.modules]
     out += _well_formed("module", modules) + _unique("module", modules)
-    for m in course.modules:
-        objectives = [(o.id, o.field_loc("id")) for o in m.objectives]
-        out += _well_formed("objective", objectives) + _unique("objective", objectives)
-        out += _unique("lesson", [(lesson.id, lesson.loc) for lesson in m.lessons])
-    assessments = [(q.id, q.loc) for q in course.quizzes] + [(t.id, t.loc) for t in course.tasks]
-    out += _well_formed("assessment", assessments) + _unique("assessment", sorted(assessments, key=lambda x: x[1]))
-    out += _unique("question", [(q.id, q.loc) for quiz in course.quizzes for q in quiz.questions])
+    out += per_node(course.modules, _ids_in_module)
+    out += per_node([*course.quizzes, *course.tasks], _assessment_id_well_formed)
+    # Duplicates are rare: a set of the ids tells whether the pairs with their places need to be made.
+    ids = [q.id for q in course.quizzes] + [t.id for t in course.tasks]
+    if len(set(ids)) < len(ids):
+        assessments = [(q.id, q.loc) for q in course.quizzes] + [(t.id, t.loc) for t in course.tasks]
+        out += _unique("assessment", sorted(assessments, key=lambda x: x[1]))
+    question_ids = [i for quiz in course.quizzes for i in node_memo("question-ids", quiz, lambda quiz=quiz: [q.id for q in quiz.questions])]
+    if len(set(question_ids)) < len(question_ids):
+        out += _unique("question", [(q.id, q.loc) for quiz in course.quizzes for q in quiz.questions])
     if course.spec:
         sessions = [(s.id, s.field_loc("id")) for s in course.spec.schedule.sessions]
         out += _well_formed("session", sessions) + _unique("session", sessions)
@@ -69,6 +73,16 @@ def ids_unique_and_well_formed(course: Course) -> list[Diagnostic]:
             out.append(d.diag(d.REF_DUPLICATE, extra.loc, f"module '{module_id}' already has the quiz '{quizzes[0].id}'",
                               "merge the questions into one quiz per module"))
     return out
+
+
+def _ids_in_module(m) -> list[Diagnostic]:
+    objectives = [(o.id, o.field_loc("id")) for o in m.objectives]
+    return (_well_formed("objective", objectives) + _unique("objective", objectives)
+            + _unique("lesson", [(lesson.id, lesson.loc) for lesson in m.lessons]))
+
+
+def _assessment_id_well_formed(item) -> list[Diagnostic]:
+    return _well_formed("assessment", [(item.id, item.loc)])
 
 
 @check
@@ -85,15 +99,7 @@ def references_resolve(course: Course) -> list[Diagnostic]:
             out.append(_dangling("module", task.module, module_ids, task.meta.field_loc("module")))
     for quiz in course.quizzes:
         module = course.module(quiz.module) if quiz.module else None
-        objective_ids = {o.id for o in module.objectives} if module else set()
-        for q in quiz.questions:
-            loc = q.attr_locs.get("objectives", q.loc)
-            for ref in q.objectives:
-                if module is None and quiz.module is None:
-                    out.append(d.diag(d.REF_DANGLING, loc, f"objective '{ref}' in a quiz that belongs to no module",
-                                      "set 'module:' in the quiz's front matter, or remove objectives="))
-                elif module is not None and ref not in objective_ids:
-                    out.append(_dangling("objective", ref, objective_ids, loc))
+        out += node_findings("objective-refs", quiz, (module,), lambda quiz=quiz, module=module: _objective_refs(quiz, module))
     spec = course.spec
     if spec is None:
         return out
@@ -118,4 +124,19 @@ def references_resolve(course: Course) -> list[Diagnostic]:
             for ref in cert.quizzes_passed:
                 if ref not in quiz_ids:
                     out.append(_dangling("quiz", ref, quiz_ids, cert.field_loc("quizzes_passed")))
+    return out
+
+
+def _objective_refs(quiz, module) -> list[Diagnostic]:
+    """The quiz's questions' objectives= that its module does not define."""
+    out = []
+    objective_ids = {o.id for o in module.objectives} if module else set()
+    for q in quiz.questions:
+        loc = q.attr_locs.get("objectives", q.loc)
+        for ref in q.objectives:
+            if module is None and quiz.module is None:
+                out.append(d.diag(d.REF_DANGLING, loc, f"objective '{ref}' in a quiz that belongs to no module",
+                                  "set 'module:' in the quiz's front matter, or remove objectives="))
+            elif module is not None and ref not in objective_ids:
+                out.append(_dangling("objective", ref, objective_ids, loc))
     return out
