@@ -32,12 +32,14 @@ class LiveUnits:
         # An output file's path → (stat identity, bytes), as this build and the last one left it.
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
+        self.digests: dict = {}  # media path → content digest, as this run found it (units.media_digest)
         self.archives: dict[tuple, object] = {}  # (first names, mtime) → the last tar.gz's layout (tarwriter.py)
 
     def next_run(self) -> None:
         self.results.next_run()
         self.members.next_run()
         self._files_before, self.files = self.files, {}  # outputs no build writes any more are let go
+        self.digests = {}
 
     # -- unit results
 
@@ -50,7 +52,7 @@ class LiveUnits:
         found = self.results.get((what, signature(inputs, nodes)))
         # The entry holds its inputs, so no other object can have taken an id its signature names:
         # an equal signature means the same objects.
-        if found is None or found[1] != media_state(*nodes):
+        if found is None or found[1] != media_state(*nodes, seen=self.digests):
             return None
         return found[2]
 
@@ -58,7 +60,7 @@ class LiveUnits:
         from .units import media_state
 
         nodes: list = []
-        self.results.put((what, signature(inputs, nodes)), (inputs, media_state(*nodes), value))
+        self.results.put((what, signature(inputs, nodes)), (inputs, media_state(*nodes, seen=self.digests), value))
 
     # -- zip members
 

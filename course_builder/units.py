@@ -316,21 +316,45 @@ def _media_files(node: BaseModel) -> list[tuple[str, Path]]:
     return node_memo("media", node, lambda: [(a.rel, a.path) for a in assets_in(node) if a.path is not None])
 
 
-def media_state(*nodes) -> tuple[str, ...]:
+def media_state(*nodes, seen: dict | None = None) -> tuple[str, ...]:
     """The content digests of every media file below the nodes (None nodes are skipped): what a node's
-    fingerprint adds on every run, for memos that skip fingerprinting nodes they have seen."""
-    return tuple(media_digest(path) for node in nodes if node is not None for _, path in _media_files(node))
+    fingerprint adds on every run, for memos that skip fingerprinting nodes they have seen.
+    seen: the digests taken in this run (path → digest), so that the units of one build, which
+    ask for the same media many times, look at each file once."""
+    return tuple(media_digest(path, seen) for node in nodes if node is not None for _, path in _media_files(node))
 
 
 _MEDIA: dict[tuple, str] = {}
 
 
-def media_digest(path: Path) -> str:
+def media_bytes(path: Path, cache: Cache) -> bytes:
+    """A media file's bytes. A long-running process keeps them with their digest and reads the file
+    again only when its digest (taken once per run) changed."""
+    live = cache.live
+    if live is None:
+        return path.read_bytes()
+    digest = media_digest(path, live.digests)
+    found = live.results.get(("media-bytes", os.fspath(path)))
+    if found is not None and found[0] == digest:
+        return found[1]
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() == digest:  # not changed again since the digest was taken
+        live.results.put(("media-bytes", os.fspath(path)), (digest, data))
+    return data
+
+
+def media_digest(path: Path, seen: dict | None = None) -> str:
     """The sha256 of a file's bytes ("missing" if it is not a readable file).
 
     Remembered per process by the file's identity and change time (ctime cannot be set back by
-    hand, unlike mtime), so a preview that rebuilds often does not hash large media again.
+    hand, unlike mtime), so a preview that rebuilds often does not hash large media again; with
+    seen (this run's digests) not even looked at twice in one run.
     """
+    if seen is not None:
+        found = seen.get(path)
+        if found is None:
+            found = seen[path] = media_digest(path)
+        return found
     try:
         st = os.stat(path)
     except OSError:

@@ -21,7 +21,7 @@ import yaml
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, SourceLoc
 from ..markdown import slugify
-from ..targets.moodle.bank import File, Text
+from ..targets.moodle.bank import File
 from . import archive, backup_questions
 from .errors import ImportFailed
 from .html_md import to_markdown

@@ -90,9 +90,15 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
         assets += [a for q in quiz.questions for a in q.assets]
     for task in course.tasks_for(module.id):
         assets += task.assets
+    is_file = course.derived("is-file", lambda c: {})  # asked once per file and build: targets ask per module
     seen: dict[str, Asset] = {}
     for a in assets:
-        if a.path is not None and a.path.is_file() and a.rel not in seen:
+        if a.path is None or a.rel in seen:
+            continue
+        found = is_file.get(a.path)
+        if found is None:
+            found = is_file[a.path] = a.path.is_file()
+        if found:
             seen[a.rel] = a
     return [seen[k] for k in sorted(seen)]
 
@@ -411,7 +417,7 @@ def _page_digest(course: Course, module: Module) -> str:
     parts = (course.derived("player-page-frame", _page_frame), module, quiz, tasks, course.webinars_for(module.id))
     # The last build's digest while the parts are the same objects (a long-running process keeps
     # them) and the media they show have the same content.
-    media = media_state(module, quiz, *tasks)
+    media = media_state(module, quiz, *tasks, seen=course.derived("media-digests", lambda c: {}))
     last = node_memo("page-inputs", module, lambda: [None, None, ""])
     if not (same_objects(last[0], parts) and last[1] == media):
         last[:] = [parts, media, fingerprint(course, *parts)]

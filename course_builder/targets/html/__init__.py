@@ -22,7 +22,7 @@ from ... import player
 from ...i18n import strings
 from ...model import Course
 from ...nodememo import node_memo
-from ...units import TEMPLATES, Units, fingerprint
+from ...units import TEMPLATES, Units, fingerprint, media_bytes
 from ...worksheets import add_worksheet_units
 from ...zipwriter import zip_members
 from .. import BuildOptions, register
@@ -72,7 +72,7 @@ class HtmlSite:
         media = [a for module in course.modules for a in player.module_assets(course, module)]
         media += [a for task in course.tasks for a in task.assets if a.path is not None and a.path.is_file()]
         for asset in media:
-            units.add(f"files/{asset.rel}", asset.path.read_bytes)
+            units.add(f"files/{asset.rel}", lambda path=asset.path: media_bytes(path, options.cache))
         for module in course.modules:
             add_worksheet_units(units, course, module, "files/")
         for module in course.modules:
