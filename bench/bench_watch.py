@@ -121,6 +121,7 @@ def preview_rebuilds(root: Path, work: Path, edits: int) -> list[float]:
 
     live = LivePreview(root, lambda text, is_diagnostic: None, Cache(work / f"preview-cache-{root.name}"))
     live.rebuild(first=True)
+    live.warm.changed(set())  # the preview's watcher is up (as `course preview` says after starting it)
     lessons = sorted((root / "modules").glob("*/*.md"))
     lesson = lessons[len(lessons) // 2]
     module = next(m for m in live.snapshot.course.modules if any(l.path == lesson for l in m.lessons))

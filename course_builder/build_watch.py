@@ -122,6 +122,7 @@ class WatchedBuild:
         # The watcher is set up in its task's first step: started before the first build, it sees
         # every save from then on, also those made while that build runs.
         await asyncio.sleep(0.05)
+        self.warm.changed(set())  # watching from now on: every later save is reported
         await rebuild()
         self.echo(f"watching {self.root} for changes (Ctrl-C to stop)", False)
         await watcher

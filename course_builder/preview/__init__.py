@@ -136,6 +136,9 @@ async def _serve(live: LivePreview, attempts: AttemptStore, sock: socket.socket,
 
     watcher = asyncio.create_task(watch(live.root, SourceFilter(live.root, lambda: live.source_names), changed,
                                         lambda message: echo(message, True), stop))
+    # The watcher is set up in its task's first step; from then on every save is reported (warm.py).
+    await asyncio.sleep(0.05)
+    live.warm.changed(set())
     try:
         await server.serve(sockets=[sock])
     finally:
