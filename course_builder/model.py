@@ -547,6 +547,15 @@ class Course(BaseModel):
             table[key] = compute(self)
         return table[key]
 
+    def is_file(self, path: Path) -> bool:
+        """path.is_file(), asked once per course object (one load): checks and several targets ask for
+        the same media files."""
+        known = self.derived("is-file", lambda c: {})
+        found = known.get(path)
+        if found is None:
+            found = known[path] = path.is_file()
+        return found
+
     def derived_for(self, key: str, node, compute):
         """compute() for one node of the course, once per course object (several targets ask for it)."""
         known = self.derived(key, lambda c: {})  # id(node) → (node, value): the node keeps its id alive

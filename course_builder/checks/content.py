@@ -41,7 +41,7 @@ def media_present_and_described(course: Course) -> list[Diagnostic]:
                               "describe the picture in the brackets: ![what it shows](" + asset.src + ")"))
         if asset.path is None:
             continue
-        if not asset.path.is_file():
+        if not course.is_file(asset.path):
             out.append(d.diag(d.MEDIA_MISSING, asset.loc, f"image '{asset.src}' does not exist ({asset.rel})",
                               "check the file name and folder; paths are relative to the text's file"))
             continue

@@ -90,22 +90,19 @@ def module_assets(course: Course, module: Module) -> list[Asset]:
         assets += [a for q in quiz.questions for a in q.assets]
     for task in course.tasks_for(module.id):
         assets += task.assets
-    is_file = course.derived("is-file", lambda c: {})  # asked once per file and build: targets ask per module
     seen: dict[str, Asset] = {}
     for a in assets:
-        if a.path is None or a.rel in seen:
-            continue
-        found = is_file.get(a.path)
-        if found is None:
-            found = is_file[a.path] = a.path.is_file()
-        if found:
+        if a.path is not None and a.rel not in seen and course.is_file(a.path):
             seen[a.rel] = a
     return [seen[k] for k in sorted(seen)]
 
 
 def page_index(course: Course) -> dict[Path, tuple[str, str]]:
     """Source file → (module id, page id) of the player page that shows it."""
-    return {path: (module_id, page_id) for path, module_id, page_id in _pages(course)}
+    index: dict[Path, tuple[str, str]] = {}
+    for node, module_id, prefix in _page_nodes(course):
+        index.update(node_memo(f"page-entries:{module_id}:{prefix}", node, lambda: _page_entries(node, module_id, prefix)))
+    return index
 
 
 def page_index_digest(course: Course) -> str:
@@ -132,35 +129,24 @@ def _page_nodes(course: Course):
             yield task, task.module, "task-"
 
 
-def _page_lines(root: str, node, module_id: str, prefix: str) -> bytes:
-    """The index lines of a module's lessons, a quiz or a task: path relative to the course folder (as
-    fingerprints take paths, so that a course that moves keeps its cache), module id, page id."""
+def _page_entries(node, module_id: str, prefix: str) -> list[tuple[Path, tuple[str, str]]]:
+    """(resolved source path, (module id, page id)) of a module's lessons, a quiz or a task."""
     resolver = _Resolver()
     pages = [(lesson, f"lesson-{lesson.id}") for lesson in node.lessons] if prefix == "lesson-" else \
         [(node, "quiz" if prefix == "quiz" else f"task-{node.id}")]
+    # Once per node: a long-running process keeps the nodes of unchanged files.
+    return [(node_memo("page-path", page, lambda page=page: resolver(page.path)), (module_id, page_id))
+            for page, page_id in pages]
+
+
+def _page_lines(root: str, node, module_id: str, prefix: str) -> bytes:
+    """The index lines of a module's lessons, a quiz or a task: path relative to the course folder (as
+    fingerprints take paths, so that a course that moves keeps its cache), module id, page id."""
     lines = []
-    for page_node, page_id in pages:
-        text = os.fspath(node_memo("page-path", page_node, lambda: resolver(page_node.path)))
+    for path, (_, page_id) in _page_entries(node, module_id, prefix):
+        text = os.fspath(path)
         lines.append("\0".join((text[len(root):] if text.startswith(root) else text, module_id, page_id)) + "\n")
     return "".join(lines).encode("utf-8", "surrogateescape")
-
-
-def _pages(course: Course):
-    """(resolved source path, module id, page id) of every page, in the order page_index takes them."""
-    resolver = _Resolver()
-
-    def resolve(node) -> Path:  # once per node: a long-running process keeps the nodes of unchanged files
-        return node_memo("page-path", node, lambda: resolver(node.path))
-
-    for m in course.modules:
-        for lesson in m.lessons:
-            yield resolve(lesson), m.id, f"lesson-{lesson.id}"
-    for quiz in course.quizzes:
-        if quiz.module:
-            yield resolve(quiz), quiz.module, "quiz"
-    for task in course.tasks:
-        if task.module:
-            yield resolve(task), task.module, f"task-{task.id}"
 
 
 class _Resolver:
