@@ -118,7 +118,7 @@ def signature(value, nodes: list) -> object:
     """A hashable stand-in for inputs: nodes and other objects by identity, plain values by type and
     value; the model nodes met are added to nodes (the media below them count too)."""
     kind = type(value)
-    if kind is str:
+    if kind is str or kind is int:  # as themselves: they cannot equal a tuple, nor each other
         return value
     if kind is tuple or kind is list:
         return (kind.__name__, *[signature(item, nodes) for item in value])

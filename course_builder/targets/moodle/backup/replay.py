@@ -32,7 +32,7 @@ def module(b: Backup, section: Section, mod, add: Callable[[], None]) -> None:
     course = b.course
     quiz = course.quiz_for(mod.id)
     # The module page's and worksheets' inputs are those of its SCORM package; the frame is read besides.
-    counters = tuple(b.counters.items())  # names and values (in the order they were first used: the same each build)
+    counters = ";".join(f"{k}={v}" for k, v in sorted(b.counters.items()))  # one string: cheap to compare
     inputs = (_frame(b), section.id, section.number, counters, player.page_inputs(course, mod),
               [worksheet_inputs(course, mod, sheet) for sheet in mod.worksheets], _question_ids(b, quiz))
     # A long-running process finds the last build's entry by the inputs' identity (liveunits.py) and
