@@ -316,9 +316,8 @@ class Loader:
         value, diagnostics, texts, keys = self.warm.replay(what, folder, key, recorded)
         self.diagnostics.extend(diagnostics)
         self.texts.extend(texts)
-        for key in keys:  # what the files parsed into stays in the tables as if they had been read
+        for key in keys:  # what the files parsed into stays in the cache as if they had been read
             self.parsed.keep(key)
-            self.warm.parsed.get(key)
         return value
 
     def links(self, refs: list[Ref]) -> list[Link]:
