@@ -33,6 +33,7 @@ class LiveUnits:
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
         self.digests: dict = {}  # media path → content digest, as this run found it (units.media_digest)
+        self.sorted_names: dict[str, object] = {}  # slot → the last sorted names with folders (tarwriter.py)
         self.archives: dict[tuple, object] = {}  # (first names, mtime) → the last tar.gz's layout (tarwriter.py)
 
     def next_run(self) -> None:

@@ -8,6 +8,7 @@ tarfile writes; the deflate stream is cut into independently compressed runs (se
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import struct
 import sys
@@ -35,15 +36,66 @@ def _info(name: str, size: int, is_dir: bool, mtime: int) -> tarfile.TarInfo:
     return info
 
 
-def folders_of(names: Iterable[str]) -> list[str]:
-    """Every folder that contains one of names, as 'a/' and 'a/b/'."""
-    folders: set[str] = set()
-    for name in names:
-        folder = name[:name.rfind("/") + 1]
-        while folder and folder not in folders:  # a folder seen before has its parents in already
-            folders.add(folder)
-            folder = folder[:folder.rfind("/", 0, -1) + 1]
-    return sorted(folders)
+class _SortedNames:
+    """File names and every folder above them ('a/', 'a/b/'), sorted, with how many files each folder
+    holds: a long-running process makes it from the last one by the names that came and went (an edit
+    of one lesson changes a few of a backup's 13,000 names)."""
+
+    def __init__(self, files: set[str], entries: list[str], below: dict[str, int]):
+        self.files, self.entries, self.below = files, entries, below
+
+    @classmethod
+    def of(cls, files: set[str]) -> "_SortedNames":
+        below: dict[str, int] = {}
+        for name in files:
+            for folder in _folders_above(name):
+                below[folder] = below.get(folder, 0) + 1
+        return cls(files, sorted([*files, *below]), below)
+
+    def changed_to(self, files: set[str]) -> "_SortedNames | None":
+        """The names of files, made from these; None if too much changed to be worth it."""
+        gone, new = self.files - files, files - self.files
+        if len(gone) + len(new) > 256:
+            return None
+        entries, below = list(self.entries), dict(self.below)
+        for name in gone:
+            del entries[bisect.bisect_left(entries, name)]
+            for folder in _folders_above(name):
+                below[folder] -= 1
+                if not below[folder]:
+                    del below[folder]
+                    del entries[bisect.bisect_left(entries, folder)]
+        for name in new:
+            bisect.insort(entries, name)
+            for folder in _folders_above(name):
+                if folder not in below:
+                    below[folder] = 0
+                    bisect.insort(entries, folder)
+                below[folder] += 1
+        return _SortedNames(files, entries, below)
+
+
+def _folders_above(name: str) -> list[str]:
+    """'a/b/c' → ['a/', 'a/b/']."""
+    folders, end = [], name.find("/")
+    while end >= 0:
+        folders.append(name[:end + 1])
+        end = name.find("/", end + 1)
+    return folders
+
+
+def sorted_with_folders(names: Iterable[str], cache: Cache = NO_CACHE, slot: str = "") -> list[str]:
+    """names and every folder above one ('a/', 'a/b/'), sorted; in a long-running process made from the
+    last call's for the same slot (cache.live), by the difference."""
+    files = set(names)
+    live = cache.live
+    last = live.sorted_names.get(slot) if live is not None else None
+    made = last.changed_to(files) if last is not None else None
+    if made is None:
+        made = _SortedNames.of(files)
+    if live is not None:
+        live.sorted_names[slot] = made
+    return made.entries
 
 
 def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = (), mtime: int = FIXED_MTIME,
@@ -67,7 +119,7 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
     last = live.archives.get((first, mtime)) if live is not None else None
     layout = last.same_names(items) if last is not None else None
     if layout is None:
-        layout = _Layout.of(items, first)
+        layout = _Layout.of(items, first, cache)
     parts = layout.compress(last, mtime, cache)
     if live is not None:
         live.archives[(first, mtime)] = layout
@@ -93,16 +145,22 @@ class _Layout:
         self.sums: list[tuple[int, int]] = []  # (crc32, length) of the tar bytes up to the end of each part
 
     @classmethod
-    def of(cls, items: dict[str, bytes], first: tuple[str, ...]) -> "_Layout":
+    def of(cls, items: dict[str, bytes], first: tuple[str, ...], cache: Cache = NO_CACHE) -> "_Layout":
         names = [n for n in first if n in items]
-        names += sorted([n for n in items if n not in first] + folders_of(items))
+        pinned = set(names)
+        names += [n for n in sorted_with_folders(items, cache, f"tar:{first}") if n not in pinned]
         datas = [None if name.endswith("/") else items[name] for name in names]
+        if len(_ENDS_RUN) > 1_000_000:  # names of long-gone entries
+            _ENDS_RUN.clear()
         starts = [0]
         for i, (name, data) in enumerate(zip(names, datas)):
             large = _large(data)
             if large and starts[-1] != i:
                 starts.append(i)
-            if large or zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0:
+            ends = _ENDS_RUN.get(name)
+            if ends is None:
+                ends = _ENDS_RUN[name] = zlib.crc32(name.encode("utf-8")) % RUN_SPREAD == 0
+            if large or ends:
                 starts.append(i + 1)
         if starts[-1] != len(names):
             starts.append(len(names))
@@ -187,6 +245,7 @@ def _chunks(raw: bytes) -> list[bytes]:
 
 
 RUN_SPREAD = 16
+_ENDS_RUN: dict[str, bool] = {}  # whether a run ends after the entry of that name (its name's hash)
 LARGE_ENTRY = 16 * 1024
 CHUNK = 64 * 1024  # an entry of twice this or more is compressed in pieces (_chunks)
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, mtime 0, best compression, any OS

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from course_builder import tarwriter
 from course_builder.cache import Cache
-from course_builder.tarwriter import CHUNK, _chunks, folders_of, tar_gz_bytes
+from course_builder.tarwriter import CHUNK, _chunks, sorted_with_folders, tar_gz_bytes
 
 
 def _files_xml(records: int, seed: int = 1) -> bytes:
@@ -68,7 +68,8 @@ def test_a_long_shift_is_correct_though_not_cheap(tmp_path: Path):
 
 
 def test_folders_are_listed_once_with_their_parents():
-    assert folders_of(["a/b/c.txt", "x.txt", "a/d/e/f", "a/b/z"]) == ["a/", "a/b/", "a/d/", "a/d/e/"]
+    assert sorted_with_folders(["a/b/c.txt", "x.txt", "a/d/e/f", "a/b/z"]) == \
+        ["a/", "a/b/", "a/b/c.txt", "a/b/z", "a/d/", "a/d/e/", "a/d/e/f", "x.txt"]
 
 
 def test_crc32_combine_gives_the_checksum_of_the_joined_bytes():
@@ -109,3 +110,21 @@ def test_a_long_running_process_compresses_only_the_runs_whose_entries_changed(t
         assert _read(warm) == entries, name
         if name == "edit":  # one small run and the archive's end; files.xml is the same object
             assert sum(compressed[:-1]) < 40 * 512 and len(compressed) <= 3, compressed
+
+
+def test_sorted_names_made_from_the_last_ones_equal_a_fresh_sort():
+    """A long-running process keeps the sorted names and folders and applies what came and went."""
+    from course_builder.liveunits import LiveUnits
+
+    cache = Cache(None)
+    cache.live = LiveUnits()
+    rnd = random.Random(5)
+    names = {f"files/{rnd.randrange(16):x}{rnd.randrange(16):x}/{rnd.getrandbits(40):010x}" for _ in range(500)}
+    names |= {f"activities/scorm_{i}/{f}" for i in range(50) for f in ("module.xml", "scorm.xml")}
+    for step in range(30):
+        gone = set(rnd.sample(sorted(names), rnd.randrange(0, 4)))
+        if step % 7 == 0:  # a whole folder goes
+            gone |= {n for n in names if n.startswith(f"activities/scorm_{step}/")}
+        names = (names - gone) | {f"files/{rnd.getrandbits(8):02x}/{rnd.getrandbits(40):010x}" for _ in range(rnd.randrange(0, 3))}
+        folders = {name[:i + 1] for name in names for i, c in enumerate(name) if c == "/"}
+        assert sorted_with_folders(names, cache, "t") == sorted(names | folders), step

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 from functools import lru_cache
 
-from ....tarwriter import folders_of
+from ....tarwriter import sorted_with_folders
 from ..backup_xml import NULL, El, Written, document, el, fragment
 from .plan import Backup
 from .records import COURSE_CONTEXT, COURSE_ID, STUDENT_ROLE, SYSTEM_CONTEXT, epoch, para
@@ -20,7 +20,7 @@ def filename(course, version: Profile = DEFAULT) -> str:
 
 def archive_index(b: Backup, files: dict[str, bytes]) -> bytes:
     """.ARCHIVE_INDEX as Moodle's tgz packer writes it; restore uses it to list the archive quickly."""
-    names = sorted(list(files) + folders_of(files))
+    names = sorted_with_folders(files, b.cache, "archive-index")
     lines = [f"Moodle archive file index. Count: {len(names)}"]
     for name in names:
         if name.endswith("/"):
