@@ -75,13 +75,16 @@ class WarmState:
         self.changes = Changes(root, reported) if reported is not None and root is not None else None
         if self.changes is not None and not self.changes.known:
             self.changes = None
-        self.loads = {where: self.loads[where] for where in self._loads_used if where in self.loads}
+        # What went unused is found by set difference (in C): the tables hold thousands of entries.
+        for where in self.loads.keys() - self._loads_used:
+            del self.loads[where]
         self._loads_used = set()
         self.parsed.next_run()
         self.cache.next_run()
         self.cache.live.next_run()
         for pack in self.packs.values():  # entries of files that changed or went are let go too
-            pack.entries = {key: pack.entries[key] for key in pack.used if key in pack.entries}
+            for key in pack.entries.keys() - pack.used:
+                del pack.entries[key]
             pack.used.clear()
 
     def close(self) -> None:
