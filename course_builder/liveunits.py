@@ -32,7 +32,9 @@ class LiveUnits:
         # An output file's path → (stat identity, bytes), as this build and the last one left it.
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
-        self.digests: dict = {}  # media path → content digest, as this run found it (units.media_digest)
+        # media path → content digest (units.media_digest), as found in this run or, while the watcher
+        # reported nothing of the path, an earlier one (the warm state drops the others)
+        self.digests: dict = {}
         self.sorted_names: dict[str, object] = {}  # slot → the last sorted names with folders (tarwriter.py)
         self.archives: dict[tuple, object] = {}  # (first names, mtime) → the last tar.gz's layout (tarwriter.py)
 
@@ -40,7 +42,6 @@ class LiveUnits:
         self.results.next_run()
         self.members.next_run()
         self._files_before, self.files = self.files, {}  # outputs no build writes any more are let go
-        self.digests = {}
 
     # -- unit results
 

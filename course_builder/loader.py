@@ -610,4 +610,6 @@ def load(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> 
     result = loader.load()
     if warm is None:
         loader.parsed.save()
+    else:  # what a path is holds while the watcher reports nothing of it (warm.py)
+        result.course.derived("is-file", lambda course: warm.file_kinds)
     return result

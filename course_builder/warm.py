@@ -59,6 +59,7 @@ class WarmState:
         self._lock = threading.Lock()
         self.changes: Changes | None = None
         self.loads: dict[tuple[str, str], tuple] = {}  # (what, folder) → (key, what its load gave)
+        self.file_kinds: dict[Path, bool] = {}  # path → is it a file (Course.is_file), kept as digests are
         self._loads_used: set[tuple[str, str]] = set()
 
     def changed(self, paths) -> None:
@@ -82,6 +83,10 @@ class WarmState:
         self.parsed.next_run()
         self.cache.next_run()
         self.cache.live.next_run()
+        # Media files' digests and whether a path is a file hold while no report touched the path.
+        for table in (self.cache.live.digests, self.file_kinds):
+            for path in [path for path in table if self.changes is None or not self.changes.untouched(os.fspath(path))]:
+                del table[path]
         for pack in self.packs.values():  # entries of files that changed or went are let go too
             for key in pack.entries.keys() - pack.used:
                 del pack.entries[key]

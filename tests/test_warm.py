@@ -51,6 +51,9 @@ def changes(root: Path):
     yield "nothing", lambda: None, []
     yield "a lesson edited", lambda: append(lesson, "\nEin neuer Absatz über Netzwerkpflege.\n"), [lesson]
     yield "a picture replaced", lambda: media.write_bytes(media.read_bytes().replace(b"</svg>", b"<!-- neu --></svg>")), [media]
+    picture = media.read_bytes()
+    yield "a picture removed", lambda: media.unlink(), [media]
+    yield "the picture back", lambda: media.write_bytes(picture.replace(b"</svg>", b"<!-- neu --></svg>")), [media]
     yield "a quiz broken", lambda: quiz.write_text(quiz_text.replace("## single:", "## singel:", 1), encoding="utf-8"), [quiz]
     yield "the quiz fixed", lambda: quiz.write_text(quiz_text, encoding="utf-8"), [quiz]
     yield "a lesson added", lambda: shutil.copy(lesson, added), [added]
