@@ -54,7 +54,7 @@ class LiveUnits:
         found = self.results.get((what, signature(inputs, nodes)))
         # The entry holds its inputs, so no other object can have taken an id its signature names:
         # an equal signature means the same objects.
-        if found is None or found[1] != media_state(*nodes, seen=self.digests):
+        if found is None or (nodes or found[1]) and found[1] != media_state(*nodes, seen=self.digests):
             return None
         return found[2]
 
