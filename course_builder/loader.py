@@ -299,10 +299,11 @@ class Loader:
                 "keep media inside the course, e.g. in the module's media/ folder")
         return Asset(src=src, path=inside, rel=self.sources.rel(inside), loc=loc, alt=alt), None
 
-    def replayed(self, what: str, folder: Path, key, load):
+    def replayed(self, what: str, folder: Path, key, load, assets):
         """load(), or in a watching process what it gave last time (with its diagnostics and texts) while
         the watcher reported nothing in folder since and key is equal (warm.py). A load that met a
-        symbolic link is not kept: the watcher would not see its target change."""
+        symbolic link, or whose images (assets(value)) resolve outside folder, is not kept: the watcher
+        would not see a link's target change, nor anything outside the folder."""
         if self.warm is None or not self.warm.watched:
             return load()
 
@@ -311,7 +312,10 @@ class Loader:
             value = load()
             record = value, self.diagnostics[marks[0]:], self.texts[marks[1]:], self.memo_keys[marks[2]:]
             del self.diagnostics[marks[0]:], self.texts[marks[1]:]
-            return record, self.sources.links_seen == marks[3]
+            inside = os.path.join(os.fspath(folder), "")
+            keep = self.sources.links_seen == marks[3] and all(
+                a.path is None or os.fspath(a.path).startswith(inside) for a in assets(value))
+            return record, keep
 
         value, diagnostics, texts, keys = self.warm.replay(what, folder, key, recorded)
         self.diagnostics.extend(diagnostics)
@@ -373,7 +377,8 @@ class Loader:
             if not entry.is_dir():
                 continue
             module = (self.load_module(path, index) if entry.is_symlink() else
-                      self.replayed("module", path, index, lambda: self.load_module(path, index)))
+                      self.replayed("module", path, index, lambda: self.load_module(path, index),
+                                    lambda m: [a for lesson in m.lessons for a in lesson.assets] if m else []))
             if module is not None:
                 modules.append(module)
         modules.sort(key=lambda m: (m.order, m.slug))
@@ -494,7 +499,9 @@ class Loader:
 
     def load_assessments(self, course: Course) -> tuple[list[Quiz], list[Task]]:
         by_slug = {m.slug: m.id for m in course.modules}
-        return self.replayed("assessments", self.root / "assessments", by_slug, lambda: self._load_assessments(by_slug))
+        return self.replayed("assessments", self.root / "assessments", by_slug, lambda: self._load_assessments(by_slug),
+                             lambda found: [a for quiz in found[0] for q in quiz.questions for a in q.assets]
+                             + [a for task in found[1] for a in task.assets])
 
     def _load_assessments(self, by_slug: dict[str, str]) -> tuple[list[Quiz], list[Task]]:
         quizzes: list[Quiz] = []

@@ -15,10 +15,11 @@ a file system with coarse timestamps could show an edit with the old ones).
 A process that watches the folder knows more: once its watcher is set up it says so (changed() with
 no paths), and then it tells the warm state every path the watcher reports. From the second load
 after that on, a file or module folder that no report touched since the last load is taken as it
-was, without even a stat: a module is then its last load's node with the same diagnostics and texts. Reports cover writes, creations, deletions
-and renames; a folder reported as a whole (created, renamed, the course folder come back) counts
-for everything below it. What a report cannot show (a symbolic link's target outside the watched
-folder changing) is ruled out: a module that holds links is always loaded again.
+was, without even a stat: a module is then its last load's node with the same diagnostics and
+texts. Reports cover writes, creations, deletions and renames; a folder reported as a whole
+(created, renamed, the course folder come back) counts for everything below it. What a report of
+the folder cannot show (a symbolic link's target changing, an image the module shows from outside
+its folder) is ruled out: such a module is always loaded again.
 """
 
 from __future__ import annotations

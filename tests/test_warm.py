@@ -186,6 +186,28 @@ def test_a_module_that_holds_a_link_is_loaded_again_though_no_report_names_it(co
     assert "Zweite Fassung" in lesson.body.html
 
 
+def test_a_module_showing_an_image_from_outside_its_folder_is_loaded_again(course_dir: Path):
+    """Where such an image resolves to can change with no report inside the module's folder (here a
+    folder link is pointed elsewhere): the module is never taken from the last load."""
+    for name in ("bilder-a", "bilder-b"):
+        (course_dir / name).mkdir()
+        (course_dir / name / "bild.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><title>{name}</title></svg>',
+                                                    encoding="utf-8")
+    (course_dir / "bilder").symlink_to(course_dir / "bilder-a")
+    append(course_dir / LESSON, "\n![Ein gemeinsames Bild](../../bilder/bild.svg)\n")
+    warm = WarmState()
+    warm.changed(set())
+    check(course_dir, warm=warm)
+    check(course_dir, warm=warm)
+    (course_dir / "bilder").unlink()
+    (course_dir / "bilder").symlink_to(course_dir / "bilder-b")
+    warm.changed({os.fspath(course_dir / "bilder")})
+    course, _ = check(course_dir, warm=warm)
+    lesson = next(l for m in course.modules for l in m.lessons if l.path == course_dir / LESSON)
+    assert [a.path.parent.name for a in lesson.assets if a.src.endswith("bild.svg")] == ["bilder-b"]
+    assert course.model_dump_json() == check(course_dir)[0].model_dump_json()
+
+
 def test_reports_about_another_folder_than_the_loaded_one_count_as_unknown(course_dir: Path, tmp_path: Path):
     """A watcher that sees the course by another name (a link on the way) reports paths the loader does not
     know: then nothing is taken as unchanged."""
