@@ -361,6 +361,13 @@ def seal(salt: str, question_id: str, key: dict) -> str:
     """A question's key as the package carries it: not readable in clear text (docs/runtime.md,
     "Answer keys"). Stops casual reading of the page, not a determined learner with the runtime at hand."""
     plain = json.dumps(key, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _sealed(salt, question_id, plain)
+
+
+@lru_cache(maxsize=8192)
+def _sealed(salt: str, question_id: str, plain: bytes) -> str:
+    """seal()'s bytes, made once per key: a module's page is rendered for three targets after each edit,
+    and the keystream is computed byte by byte."""
     return base64.b64encode(bytes(b ^ k for b, k in zip(plain, _keystream(salt, question_id)))).decode("ascii")
 
 
