@@ -20,7 +20,6 @@ from typing import Iterable
 
 from .atomic import write_atomically
 from .cache import NO_CACHE, Cache
-from .liveunits import remembered
 
 FIXED_MTIME = 1356998400  # 2013-01-01 00:00 UTC, the time Moodle's own tgz packer gives its folders
 
@@ -117,9 +116,7 @@ def tar_gz_bytes(entries: Iterable[tuple[str, bytes]], first: tuple[str, ...] = 
         items[name] = data
     live = cache.live
     last = live.archives.get((first, mtime)) if live is not None else None
-    layout = last.same_names(items) if last is not None else None
-    if layout is None:
-        layout = _Layout.of(items, first, cache)
+    layout = _Layout.of(items, first, cache)
     parts = layout.compress(last, mtime, cache)
     if live is not None:
         live.archives[(first, mtime)] = layout
@@ -165,18 +162,6 @@ class _Layout:
         if starts[-1] != len(names):
             starts.append(len(names))
         return cls(names, datas, starts)
-
-    def same_names(self, items: dict[str, bytes]) -> "_Layout | None":
-        """This layout with items' data if items has the same names and no entry became or stopped being large."""
-        if len(items) + sum(1 for d in self.datas if d is None) != len(self.names):
-            return None
-        try:
-            datas = [None if data is None else items[name] for name, data in zip(self.names, self.datas)]
-        except KeyError:
-            return None
-        if any(new is not old and _large(new) != _large(old) for new, old in zip(datas, self.datas)):
-            return None
-        return _Layout(self.names, datas, self.starts)
 
     def compress(self, last: "_Layout | None", mtime: int, cache: Cache) -> list[bytes]:
         """The deflated parts of every run. A run of the same names and data objects as one of last's is
@@ -254,14 +239,9 @@ _RUN_NAMESPACE = "tar-gz-run"
 
 
 def _compressed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cache) -> tuple[bytes, int, int]:
-    """(deflated bytes ending in a full flush, crc32 and length of the raw tar bytes) of one run of entries."""
-    # A long-running process finds the run by its entries (bytes objects hash once and compare by
-    # identity first) without hashing every entry's content again: most of a backup's entries are
-    # the very objects of the last build.
-    return remembered(cache, _RUN_NAMESPACE, (mtime, run), lambda: _hashed_run(run, mtime, cache))
-
-
-def _hashed_run(run: list[tuple[str, bytes | None]], mtime: int, cache: Cache) -> tuple[bytes, int, int]:
+    """(deflated bytes ending in a full flush, crc32 and length of the raw tar bytes) of one run of entries,
+    found in the cache by its entries' content (a long-running process asks only for runs that are not
+    the last archive's, see _Layout.compress)."""
     h = hashlib.sha256(f"{mtime} {zlib.ZLIB_RUNTIME_VERSION} {sys.version}".encode())
     if cache.enabled:
         for name, data in run:
