@@ -33,7 +33,8 @@ class LiveUnits:
         self.files: dict[str, tuple[tuple, bytes]] = {}
         self._files_before: dict[str, tuple[tuple, bytes]] = {}
         # media path → content digest (units.media_digest), as found in this run or, while the watcher
-        # reported nothing of the path, an earlier one (the warm state drops the others)
+        # reported nothing of the path, an earlier one (the warm state drops the others); also the
+        # loaded course's "media-digests" (loader.load), so that pages and units look at a file once
         self.digests: dict = {}
         self.sorted_names: dict[str, object] = {}  # slot → the last sorted names with folders (tarwriter.py)
         self.archives: dict[tuple, object] = {}  # (first names, mtime) → the last tar.gz's layout (tarwriter.py)

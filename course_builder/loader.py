@@ -617,6 +617,7 @@ def load(root: Path, cache: Cache = NO_CACHE, warm: WarmState | None = None) -> 
     result = loader.load()
     if warm is None:
         loader.parsed.save()
-    else:  # what a path is holds while the watcher reports nothing of it (warm.py)
+    else:  # what a path is, and a media file's digest, hold while the watcher reports nothing of it (warm.py)
         result.course.derived("is-file", lambda course: warm.file_kinds)
+        result.course.derived("media-digests", lambda course: warm.cache.live.digests)
     return result

@@ -70,7 +70,7 @@ class HtmlSite:
             units.add(f"assets/{name}", lambda content=content: content)
         units.add("assets/site.css", _site_css)
         media = [a for module in course.modules for a in player.module_assets(course, module)]
-        media += [a for task in course.tasks for a in task.assets if a.path is not None and a.path.is_file()]
+        media += [a for task in course.tasks for a in task.assets if a.path is not None and course.is_file(a.path)]
         for asset in media:
             units.add(f"files/{asset.rel}", lambda path=asset.path: media_bytes(path, options.cache))
         for module in course.modules:
